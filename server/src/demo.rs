@@ -1,0 +1,173 @@
+//! Demo data: two tenants, `acme` (US) and `globex` (Bulgaria), each with an admin, a
+//! supervisor, two agents and a few contacts, plus a platform admin. Seeded once: if `acme`
+//! exists, nothing is touched.
+
+use std::net::SocketAddr;
+
+use serde_json::json;
+
+use crate::auth::password;
+use crate::domain::{DialPlan, PhoneNumber};
+use crate::store::contact::{self, ContactFields, ContactPhone};
+use crate::store::tenant::{self, NewTenant};
+use crate::store::user::{self, NewUser};
+use crate::store::{Store, TenantId, audit, new_id};
+
+/// The password of every demo account.
+pub const DEMO_PASSWORD: &str = "switchboard-demo";
+/// The platform admin's email (signs in without a tenant).
+pub const PLATFORM_ADMIN: &str = "platform@switchboard.local";
+
+struct DemoTenant {
+    slug: &'static str,
+    name: &'static str,
+    time_zone: &'static str,
+    locale: &'static str,
+    country: &'static str,
+    domain: &'static str,
+    people: [(&'static str, &'static str, &'static str); 4],
+    contacts: &'static [(&'static str, Option<&'static str>, Option<&'static str>, &'static [&'static str])],
+}
+
+const TENANTS: [DemoTenant; 2] = [
+    DemoTenant {
+        slug: "acme",
+        name: "Acme Corporation",
+        time_zone: "America/New_York",
+        locale: "en",
+        country: "US",
+        domain: "acme.example",
+        people: [
+            ("admin", "Ada Admin", "tenant_admin"),
+            ("supervisor", "Sam Supervisor", "supervisor"),
+            ("agent1", "Alex Agent", "agent"),
+            ("agent2", "Blake Agent", "agent"),
+        ],
+        contacts: &[
+            ("Alice Johnson", Some("Johnson Hardware"), Some("alice@johnson-hardware.example"), &["+1 555 010 1001", "(555) 010-1002"]),
+            ("Bob Smith", None, Some("bob.smith@example.com"), &["+1 555 010 2001"]),
+            ("Carol White", Some("White & Co"), None, &["555-010-3001"]),
+        ],
+    },
+    DemoTenant {
+        slug: "globex",
+        name: "Globex Bulgaria",
+        time_zone: "Europe/Sofia",
+        locale: "bg",
+        country: "BG",
+        domain: "globex.example",
+        people: [
+            ("admin", "Гергана Админова", "tenant_admin"),
+            ("supervisor", "Стефан Супервайзоров", "supervisor"),
+            ("agent1", "Ана Операторова", "agent"),
+            ("agent2", "Борис Операторов", "agent"),
+        ],
+        contacts: &[
+            ("Иван Петров", Some("Петров ЕООД"), Some("ivan@petrov.example"), &["0888 123 456"]),
+            ("Мария Иванова", None, None, &["+359 2 987 6543", "0899 555 111"]),
+            ("John Doe", Some("Doe Imports"), Some("john@doe-imports.example"), &["+44 20 7946 0018"]),
+        ],
+    },
+];
+
+/// Seed the demo once. Returns whether anything was created.
+pub async fn seed(store: &Store) -> anyhow::Result<bool> {
+    let mut ptx = store.platform_tx().await?;
+    if tenant::find_by_slug(&mut ptx, "acme").await?.is_some() {
+        tracing::info!("demo data already present");
+        return Ok(false);
+    }
+    let hash = {
+        let p = DEMO_PASSWORD.to_owned();
+        tokio::task::spawn_blocking(move || password::hash(&p))
+            .await?
+            .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?
+    };
+    if user::platform_credentials(&mut ptx, PLATFORM_ADMIN).await?.is_none() {
+        let admin = NewUser {
+            email: PLATFORM_ADMIN.into(),
+            display_name: "Platform Admin".into(),
+            role: "platform_admin".into(),
+            password_hash: hash.clone(),
+        };
+        user::insert_platform_admin(&mut ptx, new_id(), &admin).await?;
+    }
+    for t in &TENANTS {
+        let id = TenantId(new_id());
+        let new = NewTenant {
+            slug: t.slug.into(),
+            name: t.name.into(),
+            time_zone: t.time_zone.into(),
+            locale: t.locale.into(),
+            country: t.country.into(),
+            max_concurrent_calls: 30,
+            max_agents: 50,
+        };
+        tenant::insert(&mut ptx, id.0, &new).await?;
+        ptx.enter_tenant(id).await?;
+        audit::record(
+            ptx.conn(),
+            &audit::AuditEntry {
+                tenant: Some(id),
+                actor_kind: "system",
+                actor_id: None,
+                action: "tenant.create",
+                target_type: "tenant",
+                target_id: Some(id.0),
+                details: json!({ "slug": t.slug, "demo": true }),
+                source_ip: None,
+            },
+        )
+        .await?;
+        for (local, name, role) in t.people {
+            let u = NewUser {
+                email: format!("{local}@{}", t.domain),
+                display_name: name.into(),
+                role: role.into(),
+                password_hash: hash.clone(),
+            };
+            user::insert(ptx.conn(), id, new_id(), &u).await?;
+        }
+        let plan = DialPlan::for_country(t.country)
+            .ok_or_else(|| anyhow::anyhow!("demo country {} has no dial plan", t.country))?;
+        for (name, company, email, numbers) in t.contacts {
+            let phones = numbers
+                .iter()
+                .map(|n| {
+                    Ok(ContactPhone {
+                        number: PhoneNumber::parse(n, plan)?.as_str().to_owned(),
+                        label: None,
+                    })
+                })
+                .collect::<Result<Vec<_>, crate::domain::PhoneError>>()?;
+            let fields = ContactFields {
+                name: (*name).into(),
+                company: company.map(Into::into),
+                email: email.map(Into::into),
+                notes: None,
+                phones,
+                custom_fields: json!({}),
+            };
+            contact::insert(ptx.conn(), id, new_id(), &fields).await?;
+        }
+    }
+    ptx.commit().await?;
+    tracing::info!("demo tenants acme and globex created");
+    Ok(true)
+}
+
+/// Print the demo logins to standard output.
+pub fn print_logins(addr: SocketAddr) {
+    let mut out = String::new();
+    out.push_str(&format!(
+        "\nSwitchboard demo is running: http://{addr}  (API under /api/v1, docs at /api/openapi.json)\n"
+    ));
+    out.push_str(&format!("All demo passwords: {DEMO_PASSWORD}\n"));
+    out.push_str(&format!("  platform admin   {PLATFORM_ADMIN} (no tenant)\n"));
+    for t in &TENANTS {
+        for (local, _, role) in t.people {
+            out.push_str(&format!("  {:<8} {:<13} {local}@{}\n", t.slug, role, t.domain));
+        }
+    }
+    println!("{out}");
+}

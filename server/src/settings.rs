@@ -1,0 +1,180 @@
+//! Typed settings: defaults, then an optional TOML file, then `SWITCHBOARD_*` environment
+//! variables (nested keys joined with `__`, e.g. `SWITCHBOARD_HTTP__LISTEN`). `DATABASE_URL`
+//! is honoured as the conventional alias of `SWITCHBOARD_DATABASE__URL`.
+//!
+//! Secrets are [`SecretString`]s: they never appear in `Debug` output or logs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::SecretString;
+use serde::{Deserialize, Serialize};
+
+/// Everything Switchboard can be configured with.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    /// Directory for the embedded database, the generated signing key and, later, recordings.
+    pub data_dir: PathBuf,
+    pub http: HttpSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSettings {
+    /// Address the HTTP API listens on. Port 0 picks a free port (tests).
+    pub listen: SocketAddr,
+    /// Largest request body accepted, in bytes.
+    pub body_limit_bytes: usize,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    /// PostgreSQL URL used for migrations (the schema owner). Without it Switchboard runs an
+    /// embedded PostgreSQL under `data_dir/postgres`.
+    #[serde(default, skip_serializing)]
+    pub url: Option<SecretString>,
+    /// Optional separate URL for the application's own connections, logging in as a role that
+    /// is a member of `switchboard_app`. Without it the pool connects with `url` and switches to
+    /// `switchboard_app` with `SET ROLE` on each new connection.
+    #[serde(default, skip_serializing)]
+    pub app_url: Option<SecretString>,
+    /// Size of the application's connection pool.
+    pub max_connections: u32,
+    /// Run pending migrations when the server starts.
+    pub migrate_on_start: bool,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    /// HMAC key for access tokens (HS256). Without it a random key is generated once and kept in
+    /// `data_dir/jwt-secret`. Set it explicitly when running several nodes.
+    #[serde(default, skip_serializing)]
+    pub jwt_secret: Option<SecretString>,
+    /// `iss` claim written and required.
+    pub issuer: String,
+    /// `aud` claim written and required.
+    pub audience: String,
+    /// Lifetime of an access token, seconds.
+    pub access_token_ttl_secs: u64,
+    /// Lifetime of a refresh token, seconds.
+    pub refresh_token_ttl_secs: u64,
+    /// Failed logins allowed per account within `login_window_secs`.
+    pub login_failures_per_account: u32,
+    /// Login attempts allowed per source address within `login_window_secs`.
+    pub login_attempts_per_address: u32,
+    /// Window of the login limits, seconds.
+    pub login_window_secs: u64,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    /// `human` or `json`.
+    pub format: LogFormat,
+    /// A `tracing` filter, e.g. `info,switchboard=debug`. `RUST_LOG` overrides it.
+    pub filter: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            data_dir: PathBuf::from("./data"),
+            http: HttpSettings {
+                listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
+                body_limit_bytes: 1024 * 1024,
+                trust_forwarded_for: false,
+            },
+            database: DatabaseSettings {
+                url: None,
+                app_url: None,
+                max_connections: 20,
+                migrate_on_start: true,
+            },
+            auth: AuthSettings {
+                jwt_secret: None,
+                issuer: "switchboard".into(),
+                audience: "switchboard-api".into(),
+                access_token_ttl_secs: 15 * 60,
+                refresh_token_ttl_secs: 30 * 24 * 3600,
+                login_failures_per_account: 5,
+                login_attempts_per_address: 30,
+                login_window_secs: 300,
+            },
+            log: LogSettings {
+                format: LogFormat::Human,
+                filter: "info".into(),
+            },
+        }
+    }
+}
+
+/// Settings could not be read.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid settings: {0}")]
+pub struct SettingsError(#[from] Box<figment::Error>);
+
+impl Settings {
+    /// Defaults, then `file` (if given; it must exist), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(file) = file {
+            figment = figment.merge(Toml::file_exact(file));
+        }
+        figment = figment
+            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(Env::prefixed("SWITCHBOARD_").split("__"));
+        figment.extract().map_err(|e| SettingsError(Box::new(e)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    #[test]
+    fn environment_overrides_defaults_and_secrets_stay_out_of_debug() {
+        figment::Jail::expect_with(|jail| {
+            jail.set_env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:9000");
+            jail.set_env("DATABASE_URL", "postgres://u:hunter2@db/x");
+            jail.set_env("SWITCHBOARD_AUTH__JWT_SECRET", "very-secret-key");
+            let settings = Settings::load(None).expect("settings load");
+            assert_eq!(settings.http.listen.port(), 9000);
+            let url = settings.database.url.as_ref().expect("url set");
+            assert_eq!(url.expose_secret(), "postgres://u:hunter2@db/x");
+            let debug = format!("{settings:?}");
+            assert!(!debug.contains("hunter2"), "{debug}");
+            assert!(!debug.contains("very-secret-key"), "{debug}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_settings_file_is_read_and_unknown_keys_are_refused() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file("ok.toml", "[log]\nformat = \"json\"\n")?;
+            let settings = Settings::load(Some(Path::new("ok.toml"))).expect("settings load");
+            assert_eq!(settings.log.format, LogFormat::Json);
+            jail.create_file("bad.toml", "[http]\nlisten_typo = 1\n")?;
+            assert!(Settings::load(Some(Path::new("bad.toml"))).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,15 @@
+//! API integration tests: one binary, one module per concern. Each test gets its own freshly
+//! migrated database on a real PostgreSQL server, the demo tenants, and a server on port 0.
+
+mod auth;
+mod contacts;
+mod embedded;
+mod health;
+mod helpers;
+mod isolation;
+mod rls;
+mod roles;
+mod tenants;
+mod tokens;
+mod users;
+mod validation;
