@@ -18,6 +18,14 @@ pub const DEMO_PASSWORD: &str = "switchboard-demo";
 /// The platform admin's email (signs in without a tenant).
 pub const PLATFORM_ADMIN: &str = "platform@switchboard.local";
 
+/// Name, company, email and phone numbers (in the tenant's national formats).
+type DemoContact = (
+    &'static str,
+    Option<&'static str>,
+    Option<&'static str>,
+    &'static [&'static str],
+);
+
 struct DemoTenant {
     slug: &'static str,
     name: &'static str,
@@ -26,7 +34,7 @@ struct DemoTenant {
     country: &'static str,
     domain: &'static str,
     people: [(&'static str, &'static str, &'static str); 4],
-    contacts: &'static [(&'static str, Option<&'static str>, Option<&'static str>, &'static [&'static str])],
+    contacts: &'static [DemoContact],
 }
 
 const TENANTS: [DemoTenant; 2] = [
@@ -44,8 +52,18 @@ const TENANTS: [DemoTenant; 2] = [
             ("agent2", "Blake Agent", "agent"),
         ],
         contacts: &[
-            ("Alice Johnson", Some("Johnson Hardware"), Some("alice@johnson-hardware.example"), &["+1 555 010 1001", "(555) 010-1002"]),
-            ("Bob Smith", None, Some("bob.smith@example.com"), &["+1 555 010 2001"]),
+            (
+                "Alice Johnson",
+                Some("Johnson Hardware"),
+                Some("alice@johnson-hardware.example"),
+                &["+1 555 010 1001", "(555) 010-1002"],
+            ),
+            (
+                "Bob Smith",
+                None,
+                Some("bob.smith@example.com"),
+                &["+1 555 010 2001"],
+            ),
             ("Carol White", Some("White & Co"), None, &["555-010-3001"]),
         ],
     },
@@ -63,9 +81,24 @@ const TENANTS: [DemoTenant; 2] = [
             ("agent2", "Борис Операторов", "agent"),
         ],
         contacts: &[
-            ("Иван Петров", Some("Петров ЕООД"), Some("ivan@petrov.example"), &["0888 123 456"]),
-            ("Мария Иванова", None, None, &["+359 2 987 6543", "0899 555 111"]),
-            ("John Doe", Some("Doe Imports"), Some("john@doe-imports.example"), &["+44 20 7946 0018"]),
+            (
+                "Иван Петров",
+                Some("Петров ЕООД"),
+                Some("ivan@petrov.example"),
+                &["0888 123 456"],
+            ),
+            (
+                "Мария Иванова",
+                None,
+                None,
+                &["+359 2 987 6543", "0899 555 111"],
+            ),
+            (
+                "John Doe",
+                Some("Doe Imports"),
+                Some("john@doe-imports.example"),
+                &["+44 20 7946 0018"],
+            ),
         ],
     },
 ];
@@ -83,7 +116,10 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             .await?
             .map_err(|e| anyhow::anyhow!("hashing the demo password: {e}"))?
     };
-    if user::platform_credentials(&mut ptx, PLATFORM_ADMIN).await?.is_none() {
+    if user::platform_credentials(&mut ptx, PLATFORM_ADMIN)
+        .await?
+        .is_none()
+    {
         let admin = NewUser {
             email: PLATFORM_ADMIN.into(),
             display_name: "Platform Admin".into(),
@@ -163,10 +199,15 @@ pub fn print_logins(addr: SocketAddr) {
         "\nSwitchboard demo is running: http://{addr}  (API under /api/v1, docs at /api/openapi.json)\n"
     ));
     out.push_str(&format!("All demo passwords: {DEMO_PASSWORD}\n"));
-    out.push_str(&format!("  platform admin   {PLATFORM_ADMIN} (no tenant)\n"));
+    out.push_str(&format!(
+        "  platform admin   {PLATFORM_ADMIN} (no tenant)\n"
+    ));
     for t in &TENANTS {
         for (local, _, role) in t.people {
-            out.push_str(&format!("  {:<8} {:<13} {local}@{}\n", t.slug, role, t.domain));
+            out.push_str(&format!(
+                "  {:<8} {:<13} {local}@{}\n",
+                t.slug, role, t.domain
+            ));
         }
     }
     println!("{out}");

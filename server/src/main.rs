@@ -8,7 +8,11 @@ use switchboard::store::Database;
 use switchboard::{Application, Settings, demo, startup, telemetry};
 
 #[derive(Parser)]
-#[command(name = "switchboard", version, about = "Switchboard contact-center server")]
+#[command(
+    name = "switchboard",
+    version,
+    about = "Switchboard contact-center server"
+)]
 struct Cli {
     /// A TOML settings file (environment variables SWITCHBOARD_* override it).
     #[arg(long, short, global = true, env = "SWITCHBOARD_CONFIG")]
@@ -46,7 +50,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Migrate => {
             let data_dir = settings.data_dir.clone();
             let db = settings.database.clone();
-            let mut database = tokio::task::spawn_blocking(move || Database::locate(&db, &data_dir)).await??;
+            let mut database =
+                tokio::task::spawn_blocking(move || Database::locate(&db, &data_dir)).await??;
             database.migrate().await?;
             tracing::info!("migrations applied");
             if let Some(mut pg) = database.embedded.take() {

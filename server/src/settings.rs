@@ -138,13 +138,18 @@ impl Settings {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment = figment
-            .merge(Env::raw().only(&["DATABASE_URL"]).map(|_| "database.url".into()))
+            .merge(
+                Env::raw()
+                    .only(&["DATABASE_URL"])
+                    .map(|_| "database.url".into()),
+            )
             .merge(Env::prefixed("SWITCHBOARD_").split("__"));
         figment.extract().map_err(|e| SettingsError(Box::new(e)))
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures return figment::Error.
 mod tests {
     use super::*;
     use secrecy::ExposeSecret;

@@ -25,9 +25,10 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let db_settings = settings.database.clone();
         let data_dir = settings.data_dir.clone();
-        let database = tokio::task::spawn_blocking(move || Database::locate(&db_settings, &data_dir))
-            .await
-            .context("database start-up task")??;
+        let database =
+            tokio::task::spawn_blocking(move || Database::locate(&db_settings, &data_dir))
+                .await
+                .context("database start-up task")??;
         if settings.database.migrate_on_start {
             database.migrate().await.context("running migrations")?;
         }
@@ -60,7 +61,9 @@ impl Application {
     /// The address the HTTP API is bound to (port 0 in the settings picks a free one).
     pub fn local_addr(&self) -> SocketAddr {
         // A bound TcpListener always has a local address.
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     /// The store, for seeding (demo data, tests).
@@ -70,9 +73,14 @@ impl Application {
 
     /// Serve until `shutdown` resolves, then finish in-flight requests, close the pool and stop
     /// the embedded database.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         tracing::info!(addr = %self.local_addr(), "HTTP API listening");
-        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await

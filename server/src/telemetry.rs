@@ -15,7 +15,11 @@ pub fn init_logging(settings: &LogSettings) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     // A second initialisation (tests build many applications) keeps the first subscriber.
     let _ = match settings.format {
-        LogFormat::Json => builder.json().flatten_event(true).with_current_span(true).try_init(),
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .try_init(),
         LogFormat::Human => builder.try_init(),
     };
 }
@@ -26,7 +30,9 @@ pub fn metrics_handle() -> PrometheusHandle {
     HANDLE
         .get_or_init(|| {
             let recorder = PrometheusBuilder::new()
-                .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5])
+                .set_buckets(&[
+                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
+                ])
                 .map(PrometheusBuilder::build_recorder)
                 // The bucket list above is non-empty, the only way set_buckets fails.
                 .expect("static histogram buckets are valid");

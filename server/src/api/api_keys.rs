@@ -102,9 +102,29 @@ async fn create_api_key(
     let id = new_id();
     let secret = new_api_key(tenant, id);
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let key = api_key::insert(&mut tx, tenant, id, &name, role.as_str(), &digest(&secret), Some(principal.id)).await?;
+    let key = api_key::insert(
+        &mut tx,
+        tenant,
+        id,
+        &name,
+        role.as_str(),
+        &digest(&secret),
+        Some(principal.id),
+    )
+    .await?;
     let details = json!({ "name": key.name, "role": key.role });
-    audit::record(&mut tx, &entry(&principal, addr, "api_key.create", "api_key", Some(id), details)).await?;
+    audit::record(
+        &mut tx,
+        &entry(
+            &principal,
+            addr,
+            "api_key.create",
+            "api_key",
+            Some(id),
+            details,
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok((
         StatusCode::CREATED,
@@ -128,7 +148,18 @@ async fn revoke_api_key(
     if !api_key::revoke(&mut tx, tenant, id).await? {
         return Err(ApiError::NotFound);
     }
-    audit::record(&mut tx, &entry(&principal, addr, "api_key.revoke", "api_key", Some(id), json!({}))).await?;
+    audit::record(
+        &mut tx,
+        &entry(
+            &principal,
+            addr,
+            "api_key.revoke",
+            "api_key",
+            Some(id),
+            json!({}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -11,9 +11,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use uuid::Uuid;
 
+use super::AppState;
 use super::error::{ApiError, Validator};
 use super::extract::{ApiJson, ClientAddr};
-use super::AppState;
 use crate::auth::token::{digest, new_refresh_token, refresh_token_scope};
 use crate::auth::{Principal, PrincipalKind, password};
 use crate::domain::{Email, Role, Slug};
@@ -100,7 +100,11 @@ async fn login(
     };
     v.finish()?;
 
-    let account_key = format!("{}/{}", slug.as_ref().map_or("", Slug::as_str), email.as_str());
+    let account_key = format!(
+        "{}/{}",
+        slug.as_ref().map_or("", Slug::as_str),
+        email.as_str()
+    );
     let address_key = addr.map(|a| a.to_string()).unwrap_or_default();
     {
         let now = Instant::now();
@@ -120,9 +124,10 @@ async fn login(
     }
 
     let found = find_credentials(&state, slug.as_ref(), &email).await?;
-    let stored_hash = found
-        .as_ref()
-        .map_or_else(|| password::dummy_hash().to_owned(), |(_, c)| c.password_hash.clone());
+    let stored_hash = found.as_ref().map_or_else(
+        || password::dummy_hash().to_owned(),
+        |(_, c)| c.password_hash.clone(),
+    );
     let candidate = body.password;
     let matches = tokio::task::spawn_blocking(move || password::verify(&candidate, &stored_hash))
         .await
@@ -138,7 +143,9 @@ async fn login(
             let mut limits = state.login_limits.lock().unwrap_or_else(|p| p.into_inner());
             limits.per_account.hit(Instant::now(), &account_key);
             metrics::counter!("login_failures_total").increment(1);
-            return Err(ApiError::unauthorized(format!("sign-in refused for {account_key}: {reason}")));
+            return Err(ApiError::unauthorized(format!(
+                "sign-in refused for {account_key}: {reason}"
+            )));
         }
     };
     state
@@ -202,7 +209,10 @@ async fn start_session(
 }
 
 /// A transaction in the tenant's scope, or platform scope for platform admins.
-async fn scoped_tx(state: &AppState, tenant: Option<TenantId>) -> Result<crate::store::Tx, ApiError> {
+async fn scoped_tx(
+    state: &AppState,
+    tenant: Option<TenantId>,
+) -> Result<crate::store::Tx, ApiError> {
     Ok(match tenant {
         Some(t) => state.store.tenant_tx(t).await?,
         None => state.store.platform_tx().await?.0,
@@ -225,8 +235,17 @@ async fn issue_tokens(
         .claims(user_id, tenant, role, family, now.timestamp(), access_ttl);
     let access_token = state.jwt.sign(&claims).map_err(ApiError::internal)?;
     let refresh = new_refresh_token(tenant);
-    let refresh_ttl = chrono::Duration::seconds(i64::try_from(auth.refresh_token_ttl_secs).unwrap_or(i64::MAX));
-    refresh_token::insert(conn, tenant, user_id, family, &digest(&refresh), now + refresh_ttl).await?;
+    let refresh_ttl =
+        chrono::Duration::seconds(i64::try_from(auth.refresh_token_ttl_secs).unwrap_or(i64::MAX));
+    refresh_token::insert(
+        conn,
+        tenant,
+        user_id,
+        family,
+        &digest(&refresh),
+        now + refresh_ttl,
+    )
+    .await?;
     Ok(TokenResponse {
         access_token,
         token_type: "Bearer".into(),
@@ -273,7 +292,9 @@ async fn refresh(
         .filter(|c| c.status == "active")
         .ok_or_else(|| ApiError::unauthorized("user disabled or deleted"))?;
     if let Some(t) = tenant {
-        let active = tenant::get(&mut tx, t).await?.is_some_and(|t| t.status == "active");
+        let active = tenant::get(&mut tx, t)
+            .await?
+            .is_some_and(|t| t.status == "active");
         if !active {
             return Err(ApiError::unauthorized("tenant suspended"));
         }
@@ -292,7 +313,10 @@ async fn refresh(
         (status = 401, body = super::error::Problem),
     )
 )]
-async fn logout(State(state): State<AppState>, principal: Principal) -> Result<StatusCode, ApiError> {
+async fn logout(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<StatusCode, ApiError> {
     let Some(family) = principal.session else {
         return Ok(StatusCode::NO_CONTENT);
     };
@@ -306,12 +330,19 @@ async fn logout(State(state): State<AppState>, principal: Principal) -> Result<S
     get, path = "/me", tag = "auth",
     responses((status = 200, body = Me), (status = 401, body = super::error::Problem))
 )]
-async fn me(State(state): State<AppState>, principal: Principal) -> Result<axum::Json<Me>, ApiError> {
+async fn me(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Me>, ApiError> {
     let (user, tenant) = match principal.tenant {
         Some(t) => {
             let mut tx = state.store.tenant_tx(t).await?;
             let user = match principal.kind {
-                PrincipalKind::User => Some(user::get(&mut tx, t, principal.id).await?.ok_or(ApiError::NotFound)?),
+                PrincipalKind::User => Some(
+                    user::get(&mut tx, t, principal.id)
+                        .await?
+                        .ok_or(ApiError::NotFound)?,
+                ),
                 PrincipalKind::ApiKey => None,
             };
             let tenant = tenant::get(&mut tx, t).await?;
@@ -320,7 +351,9 @@ async fn me(State(state): State<AppState>, principal: Principal) -> Result<axum:
         }
         None => {
             let mut ptx = state.store.platform_tx().await?;
-            let user = user::get_platform_admin(&mut ptx, principal.id).await?.ok_or(ApiError::NotFound)?;
+            let user = user::get_platform_admin(&mut ptx, principal.id)
+                .await?
+                .ok_or(ApiError::NotFound)?;
             ptx.commit().await?;
             (Some(user), None)
         }

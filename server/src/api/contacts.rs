@@ -96,7 +96,10 @@ where
 
 /// The tenant's dialling plan, for reading national numbers.
 async fn dial_plan(tx: &mut Tx, tenant: TenantId) -> Result<&'static DialPlan, ApiError> {
-    let country = tenant::get(tx, tenant).await?.map(|t| t.country).unwrap_or_default();
+    let country = tenant::get(tx, tenant)
+        .await?
+        .map(|t| t.country)
+        .unwrap_or_default();
     // Tenants are created with a country from DIAL_PLANS; US is the fallback for rows edited by
     // hand.
     Ok(DialPlan::for_country(&country)
@@ -153,32 +156,40 @@ fn validate_fields(
         .filter(|e| !e.trim().is_empty())
         .and_then(|e| v.check("email", Email::parse(e)))
         .map(|e| e.as_str().to_owned());
-    let notes = notes.filter(|n| !n.trim().is_empty()).and_then(|n| v.check("notes", check_text(n, 10_000)));
+    let notes = notes
+        .filter(|n| !n.trim().is_empty())
+        .and_then(|n| v.check("notes", check_text(n, 10_000)));
     if phones.len() > MAX_PHONES {
         v.add("phones", format!("at most {MAX_PHONES} numbers"));
     }
     let mut normalised: Vec<ContactPhone> = Vec::with_capacity(phones.len());
     for (i, p) in phones.iter().enumerate() {
-        let number = v.check(&format!("phones[{i}].number"), PhoneNumber::parse(&p.number, plan));
+        let number = v.check(
+            &format!("phones[{i}].number"),
+            PhoneNumber::parse(&p.number, plan),
+        );
         let label = p
             .label
             .as_deref()
             .filter(|l| !l.trim().is_empty())
             .and_then(|l| v.check(&format!("phones[{i}].label"), check_text(l, 40)));
-        if let Some(n) = number {
-            if !normalised.iter().any(|q| q.number == n.as_str()) {
-                normalised.push(ContactPhone {
-                    number: n.as_str().to_owned(),
-                    label,
-                });
-            }
+        if let Some(n) = number
+            && !normalised.iter().any(|q| q.number == n.as_str())
+        {
+            normalised.push(ContactPhone {
+                number: n.as_str().to_owned(),
+                label,
+            });
         }
     }
     let custom_fields = match custom_fields {
         None => serde_json::Value::Object(Default::default()),
         Some(value @ serde_json::Value::Object(_)) => {
             if value.to_string().len() > MAX_CUSTOM_FIELDS_BYTES {
-                v.add("custom_fields", format!("must be at most {MAX_CUSTOM_FIELDS_BYTES} bytes"));
+                v.add(
+                    "custom_fields",
+                    format!("must be at most {MAX_CUSTOM_FIELDS_BYTES} bytes"),
+                );
             }
             value.clone()
         }
@@ -226,10 +237,16 @@ async fn create_contact(
     v.finish()?;
     let id = new_id();
     contact::insert(&mut tx, tenant, id, &fields).await?;
-    let created = contact::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let created = contact::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     let location = format!("/api/v1/contacts/{id}");
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(created)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(created),
+    ))
 }
 
 #[utoipa::path(
@@ -243,7 +260,9 @@ async fn get_contact(
 ) -> Result<axum::Json<Contact>, ApiError> {
     let tenant = principal.require(Role::Agent)?;
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let found = contact::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let found = contact::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(axum::Json(found))
 }
@@ -265,7 +284,9 @@ async fn update_contact(
 ) -> Result<axum::Json<Contact>, ApiError> {
     let tenant = principal.require(Role::Agent)?;
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let current = contact::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let current = contact::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let plan = dial_plan(&mut tx, tenant).await?;
     let phones: Vec<PhoneInput> = match body.phones {
         Some(p) => p,
@@ -299,7 +320,9 @@ async fn update_contact(
     };
     v.finish()?;
     contact::update(&mut tx, tenant, id, &fields).await?;
-    let updated = contact::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let updated = contact::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(axum::Json(updated))
 }
@@ -319,7 +342,18 @@ async fn delete_contact(
     if !contact::delete(&mut tx, tenant, id).await? {
         return Err(ApiError::NotFound);
     }
-    audit::record(&mut tx, &entry(&principal, addr, "contact.delete", "contact", Some(id), json!({}))).await?;
+    audit::record(
+        &mut tx,
+        &entry(
+            &principal,
+            addr,
+            "contact.delete",
+            "contact",
+            Some(id),
+            json!({}),
+        ),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

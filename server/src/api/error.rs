@@ -131,7 +131,9 @@ impl ApiError {
 
     fn detail(&self) -> Option<String> {
         match self {
-            ApiError::BadRequest { detail, .. } | ApiError::Conflict { detail, .. } => Some(detail.clone()),
+            ApiError::BadRequest { detail, .. } | ApiError::Conflict { detail, .. } => {
+                Some(detail.clone())
+            }
             ApiError::Validation(_) => Some("one or more fields are invalid".into()),
             ApiError::BadParameter(e) => Some(format!("parameter `{}` {}", e.field, e.message)),
             ApiError::Unauthorized { .. } => Some("missing, invalid or expired credentials".into()),
@@ -161,7 +163,10 @@ impl IntoResponse for ApiError {
         }
         let code = self.code();
         let body = Problem {
-            kind: format!("https://switchboard.dev/problems/{}", code.replace('_', "-")),
+            kind: format!(
+                "https://switchboard.dev/problems/{}",
+                code.replace('_', "-")
+            ),
             title: status.canonical_reason().unwrap_or("Error").to_owned(),
             status: status.as_u16(),
             detail: self.detail(),
@@ -199,7 +204,11 @@ pub struct Validator {
 
 impl Validator {
     /// Record the error of `result`, if any, for `field`; pass its value on.
-    pub fn check<T, E: std::fmt::Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &str,
+        result: Result<T, E>,
+    ) -> Option<T> {
         match result {
             Ok(v) => Some(v),
             Err(e) => {

@@ -113,7 +113,11 @@ where
             .map(ApiQuery)
             .map_err(|e| {
                 let field = e.path().to_string();
-                let field = if field == "." { "query".to_owned() } else { field };
+                let field = if field == "." {
+                    "query".to_owned()
+                } else {
+                    field
+                };
                 ApiError::BadParameter(FieldError::new(field, e.into_inner().to_string()))
             })
     }
@@ -135,13 +139,18 @@ where
             Ok(Path(v)) => Ok(ApiPath(v)),
             Err(PathRejection::FailedToDeserializePathParams(e)) => {
                 let (field, message) = match e.kind() {
-                    ErrorKind::ParseErrorAtKey { key, expected_type, .. } => {
-                        (key.clone(), format!("must be a valid {}", friendly(expected_type)))
-                    }
+                    ErrorKind::ParseErrorAtKey {
+                        key, expected_type, ..
+                    } => (
+                        key.clone(),
+                        format!("must be a valid {}", friendly(expected_type)),
+                    ),
                     ErrorKind::DeserializeError { key, message, .. } => {
                         (key.clone(), format!("is invalid: {message}"))
                     }
-                    ErrorKind::InvalidUtf8InPathParam { key } => (key.clone(), "must be valid UTF-8".into()),
+                    ErrorKind::InvalidUtf8InPathParam { key } => {
+                        (key.clone(), "must be valid UTF-8".into())
+                    }
                     other => ("path".into(), other.to_string()),
                 };
                 Err(ApiError::BadParameter(FieldError::new(field, message)))
@@ -152,7 +161,11 @@ where
 }
 
 fn friendly(type_name: &str) -> &str {
-    if type_name.ends_with("Uuid") { "UUID" } else { type_name }
+    if type_name.ends_with("Uuid") {
+        "UUID"
+    } else {
+        type_name
+    }
 }
 
 /// `{ id }` in a path.
@@ -170,16 +183,15 @@ impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if state.settings.http.trust_forwarded_for {
-            if let Some(ip) = parts
+        if state.settings.http.trust_forwarded_for
+            && let Some(ip) = parts
                 .headers
                 .get("x-forwarded-for")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.split(',').next())
                 .and_then(|v| v.trim().parse::<IpAddr>().ok())
-            {
-                return Ok(ClientAddr(Some(ip)));
-            }
+        {
+            return Ok(ClientAddr(Some(ip)));
         }
         Ok(ClientAddr(
             parts
@@ -272,7 +284,10 @@ impl Principal {
 
     /// Refuse unless the principal is a platform admin.
     pub fn require_platform_admin(&self) -> Result<(), ApiError> {
-        if self.role == Role::PlatformAdmin && self.tenant.is_none() && self.kind == PrincipalKind::User {
+        if self.role == Role::PlatformAdmin
+            && self.tenant.is_none()
+            && self.kind == PrincipalKind::User
+        {
             Ok(())
         } else {
             Err(ApiError::Forbidden)
@@ -287,4 +302,3 @@ impl Principal {
         }
     }
 }
-

@@ -123,22 +123,25 @@ pub fn router(state: AppState) -> Router {
         "/api/openapi.json",
         get(move || {
             let doc = doc.clone();
-            async move { ([(header::CONTENT_TYPE, "application/json")], doc.as_str().to_owned()) }
+            async move {
+                (
+                    [(header::CONTENT_TYPE, "application/json")],
+                    doc.as_str().to_owned(),
+                )
+            }
         }),
     )
     .merge(health::router())
     .fallback(|| async { ApiError::NotFound })
     .layer(DefaultBodyLimit::max(body_limit))
     .layer(middleware::from_fn(record_metrics))
-    .layer(
-        TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let path = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
-            tracing::info_span!("http", method = %req.method(), path = %path)
-        }),
-    )
+    .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let path = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or_else(|| req.uri().path().to_owned(), |p| p.as_str().to_owned());
+        tracing::info_span!("http", method = %req.method(), path = %path)
+    }))
     .with_state(state)
 }
 
@@ -155,7 +158,8 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     let status = response.status().as_u16().to_string();
     let labels = [("method", method), ("path", path), ("status", status)];
     metrics::counter!("http_requests_total", &labels).increment(1);
-    metrics::histogram!("http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", &labels)
+        .record(start.elapsed().as_secs_f64());
     response
 }
 

@@ -47,7 +47,10 @@ pub fn page_request(limit: Option<u32>, cursor: Option<&str>) -> Result<PageRequ
                 .ok()
                 .and_then(|b| Uuid::from_slice(&b).ok())
                 .ok_or_else(|| {
-                    ApiError::BadParameter(FieldError::new("cursor", "is not a cursor this API returned"))
+                    ApiError::BadParameter(FieldError::new(
+                        "cursor",
+                        "is not a cursor this API returned",
+                    ))
                 })
         })
         .transpose()?;
@@ -84,7 +87,10 @@ mod tests {
         let id = Uuid::now_v7();
         let page = Page::new((vec![1], Some(id)));
         let cursor = page.next_cursor.expect("cursor");
-        assert_eq!(page_request(None, Some(&cursor)).expect("parse").after, Some(id));
+        assert_eq!(
+            page_request(None, Some(&cursor)).expect("parse").after,
+            Some(id)
+        );
         assert!(page_request(None, Some("not-a-cursor")).is_err());
         assert!(page_request(Some(0), None).is_err());
         assert!(page_request(Some(201), None).is_err());
@@ -93,7 +99,10 @@ mod tests {
 
     #[test]
     fn search_terms_are_escaped() {
-        assert_eq!(contains_pattern(Some("50%_a\\")), Some("%50\\%\\_a\\\\%".into()));
+        assert_eq!(
+            contains_pattern(Some("50%_a\\")),
+            Some("%50\\%\\_a\\\\%".into())
+        );
         assert_eq!(contains_pattern(Some("  ")), None);
     }
 }

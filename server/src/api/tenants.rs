@@ -17,7 +17,9 @@ use super::extract::{ApiJson, ApiPath, ApiQuery, ClientAddr, IdPath};
 use super::page::{Page, page_request};
 use super::users::hash_password;
 use crate::auth::Principal;
-use crate::domain::{DialPlan, Email, Slug, check_locale, check_password, check_text, check_time_zone};
+use crate::domain::{
+    DialPlan, Email, Slug, check_locale, check_password, check_text, check_time_zone,
+};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::tenant::{self, NewTenant, Tenant, TenantPatch};
 use crate::store::user::{self, NewUser, User};
@@ -162,7 +164,10 @@ async fn create_tenant(
     v.check("time_zone", check_time_zone(&time_zone));
     let locale = body.locale.unwrap_or_else(|| "en".into());
     v.check("locale", check_locale(&locale));
-    let country = v.check("country", check_country(body.country.as_deref().unwrap_or("US")));
+    let country = v.check(
+        "country",
+        check_country(body.country.as_deref().unwrap_or("US")),
+    );
     check_quota(&mut v, "max_concurrent_calls", body.max_concurrent_calls);
     check_quota(&mut v, "max_agents", body.max_agents);
     let admin = body.admin.as_ref().map(|a| {
@@ -199,29 +204,45 @@ async fn create_tenant(
         max_agents: body.max_agents.unwrap_or(50),
     };
     let mut ptx = platform_tx(&state, &principal).await?;
-    let created = tenant::insert(&mut ptx, new_id(), &new).await.map_err(|e| {
-        if is_unique_violation(&e, "tenant_slug_key") {
-            ApiError::Conflict {
-                code: "slug_taken",
-                detail: format!("a tenant with slug '{}' already exists", new.slug),
+    let created = tenant::insert(&mut ptx, new_id(), &new)
+        .await
+        .map_err(|e| {
+            if is_unique_violation(&e, "tenant_slug_key") {
+                ApiError::Conflict {
+                    code: "slug_taken",
+                    detail: format!("a tenant with slug '{}' already exists", new.slug),
+                }
+            } else {
+                e.into()
             }
-        } else {
-            e.into()
-        }
-    })?;
+        })?;
     let tenant_id = TenantId(created.id);
     let admin = match admin {
         Some(a) => Some(user::insert(ptx.conn(), tenant_id, new_id(), &a).await?),
         None => None,
     };
     let details = json!({ "slug": created.slug, "admin": admin.as_ref().map(|a| &a.email) });
-    audit::record(ptx.conn(), &platform_audit(&principal, addr, Some(tenant_id), "tenant.create", created.id, details)).await?;
+    audit::record(
+        ptx.conn(),
+        &platform_audit(
+            &principal,
+            addr,
+            Some(tenant_id),
+            "tenant.create",
+            created.id,
+            details,
+        ),
+    )
+    .await?;
     ptx.commit().await?;
     let location = format!("/api/v1/tenants/{}", created.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
-        axum::Json(CreatedTenant { tenant: created, admin }),
+        axum::Json(CreatedTenant {
+            tenant: created,
+            admin,
+        }),
     ))
 }
 
@@ -235,7 +256,9 @@ async fn get_tenant(
     ApiPath(IdPath { id }): ApiPath<IdPath>,
 ) -> Result<axum::Json<Tenant>, ApiError> {
     let mut ptx = platform_tx(&state, &principal).await?;
-    let found = tenant::get_any(&mut ptx, id).await?.ok_or(ApiError::NotFound)?;
+    let found = tenant::get_any(&mut ptx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     ptx.commit().await?;
     Ok(axum::Json(found))
 }
@@ -258,15 +281,25 @@ async fn update_tenant(
 ) -> Result<axum::Json<Tenant>, ApiError> {
     principal.require_platform_admin()?;
     let mut v = Validator::default();
-    let name = body.name.as_deref().and_then(|n| v.check("name", check_text(n, 200)));
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| v.check("name", check_text(n, 200)));
     if let Some(tz) = &body.time_zone {
         v.check("time_zone", check_time_zone(tz));
     }
     if let Some(l) = &body.locale {
         v.check("locale", check_locale(l));
     }
-    let country = body.country.as_deref().and_then(|c| v.check("country", check_country(c)));
-    if body.status.as_deref().is_some_and(|s| s != "active" && s != "suspended") {
+    let country = body
+        .country
+        .as_deref()
+        .and_then(|c| v.check("country", check_country(c)));
+    if body
+        .status
+        .as_deref()
+        .is_some_and(|s| s != "active" && s != "suspended")
+    {
         v.add("status", "must be active or suspended");
     }
     check_quota(&mut v, "max_concurrent_calls", body.max_concurrent_calls);
@@ -282,13 +315,26 @@ async fn update_tenant(
         max_agents: body.max_agents,
     };
     let mut ptx = platform_tx(&state, &principal).await?;
-    let updated = tenant::update(&mut ptx, id, &patch).await?.ok_or(ApiError::NotFound)?;
+    let updated = tenant::update(&mut ptx, id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let details = json!({
         "name": patch.name, "time_zone": patch.time_zone, "locale": patch.locale,
         "country": patch.country, "status": patch.status,
         "max_concurrent_calls": patch.max_concurrent_calls, "max_agents": patch.max_agents,
     });
-    audit::record(ptx.conn(), &platform_audit(&principal, addr, Some(TenantId(id)), "tenant.update", id, details)).await?;
+    audit::record(
+        ptx.conn(),
+        &platform_audit(
+            &principal,
+            addr,
+            Some(TenantId(id)),
+            "tenant.update",
+            id,
+            details,
+        ),
+    )
+    .await?;
     ptx.commit().await?;
     Ok(axum::Json(updated))
 }
@@ -304,11 +350,17 @@ async fn delete_tenant(
     ApiPath(IdPath { id }): ApiPath<IdPath>,
 ) -> Result<StatusCode, ApiError> {
     let mut ptx = platform_tx(&state, &principal).await?;
-    let gone = tenant::get_any(&mut ptx, id).await?.ok_or(ApiError::NotFound)?;
+    let gone = tenant::get_any(&mut ptx, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tenant::delete(&mut ptx, id).await?;
     // The tenant's own audit log goes with it; the platform log keeps the deletion.
     let details = json!({ "slug": gone.slug, "name": gone.name });
-    audit::record(ptx.conn(), &platform_audit(&principal, addr, None, "tenant.delete", id, details)).await?;
+    audit::record(
+        ptx.conn(),
+        &platform_audit(&principal, addr, None, "tenant.delete", id, details),
+    )
+    .await?;
     ptx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

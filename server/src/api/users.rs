@@ -132,14 +132,31 @@ async fn create_user(
             }
         })?;
     let details = json!({ "email": created.email, "role": created.role });
-    audit::record(&mut tx, &entry(&principal, addr, "user.create", "user", Some(created.id), details)).await?;
+    audit::record(
+        &mut tx,
+        &entry(
+            &principal,
+            addr,
+            "user.create",
+            "user",
+            Some(created.id),
+            details,
+        ),
+    )
+    .await?;
     tx.commit().await?;
     let location = format!("/api/v1/users/{}", created.id);
-    Ok((StatusCode::CREATED, [(header::LOCATION, location)], axum::Json(created)))
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        axum::Json(created),
+    ))
 }
 
 async fn check_agent_quota(tx: &mut Tx, tenant: TenantId) -> Result<(), ApiError> {
-    let max = tenant::get(tx, tenant).await?.map_or(0, |t| i64::from(t.max_agents));
+    let max = tenant::get(tx, tenant)
+        .await?
+        .map_or(0, |t| i64::from(t.max_agents));
     if user::count_active_with_role(tx, tenant, "agent").await? >= max {
         return Err(ApiError::Conflict {
             code: "quota_exceeded",
@@ -176,7 +193,9 @@ async fn get_user(
         principal.require(Role::Supervisor)?
     };
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let found = user::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let found = user::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
     Ok(axum::Json(found))
 }
@@ -216,10 +235,12 @@ async fn update_user(
     if body.role == Some(Role::PlatformAdmin) {
         v.add("role", "must be tenant_admin, supervisor or agent");
     }
-    if let Some(s) = &body.status {
-        if s != "active" && s != "disabled" {
-            v.add("status", "must be active or disabled");
-        }
+    if body
+        .status
+        .as_deref()
+        .is_some_and(|s| s != "active" && s != "disabled")
+    {
+        v.add("status", "must be active or disabled");
     }
     v.finish()?;
     let password_hash = match body.password {
@@ -228,9 +249,12 @@ async fn update_user(
     };
 
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let before = user::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let before = user::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let demotes_admin = before.role == "tenant_admin"
-        && (body.role.is_some_and(|r| r != Role::TenantAdmin) || body.status.as_deref() == Some("disabled"));
+        && (body.role.is_some_and(|r| r != Role::TenantAdmin)
+            || body.status.as_deref() == Some("disabled"));
     if demotes_admin && user::count_active_with_role(&mut tx, tenant, "tenant_admin").await? <= 1 {
         return Err(ApiError::Conflict {
             code: "last_admin",
@@ -246,7 +270,9 @@ async fn update_user(
         status: body.status.clone(),
         password_hash,
     };
-    let updated = user::update(&mut tx, tenant, id, &patch).await?.ok_or(ApiError::NotFound)?;
+    let updated = user::update(&mut tx, tenant, id, &patch)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     let signs_out = patch.password_hash.is_some() || body.status.as_deref() == Some("disabled");
     if signs_out {
         refresh_token::revoke_user(&mut tx, id).await?;
@@ -257,7 +283,11 @@ async fn update_user(
         "status": patch.status,
         "password_changed": patch.password_hash.is_some(),
     });
-    audit::record(&mut tx, &entry(&principal, addr, "user.update", "user", Some(id), details)).await?;
+    audit::record(
+        &mut tx,
+        &entry(&principal, addr, "user.update", "user", Some(id), details),
+    )
+    .await?;
     tx.commit().await?;
     Ok(axum::Json(updated))
 }
@@ -284,10 +314,16 @@ async fn delete_user(
         });
     }
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let gone = user::get(&mut tx, tenant, id).await?.ok_or(ApiError::NotFound)?;
+    let gone = user::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
     user::delete(&mut tx, tenant, id).await?;
     let details = json!({ "email": gone.email, "role": gone.role });
-    audit::record(&mut tx, &entry(&principal, addr, "user.delete", "user", Some(id), details)).await?;
+    audit::record(
+        &mut tx,
+        &entry(&principal, addr, "user.delete", "user", Some(id), details),
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

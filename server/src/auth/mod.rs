@@ -42,7 +42,10 @@ pub struct Principal {
 
 /// The signing key of access tokens: from the settings, or generated once and kept in
 /// `data_dir/jwt-secret` (mode 0600) so tokens survive a restart.
-pub fn load_jwt_secret(configured: Option<&SecretString>, data_dir: &Path) -> std::io::Result<Vec<u8>> {
+pub fn load_jwt_secret(
+    configured: Option<&SecretString>,
+    data_dir: &Path,
+) -> std::io::Result<Vec<u8>> {
     if let Some(secret) = configured {
         return Ok(secret.expose_secret().as_bytes().to_vec());
     }
@@ -79,7 +82,10 @@ mod tests {
         assert_eq!(a.len(), 32);
         assert_eq!(a, b);
         let configured = SecretString::from("configured secret");
-        assert_eq!(load_jwt_secret(Some(&configured), &dir).expect("configured"), b"configured secret");
+        assert_eq!(
+            load_jwt_secret(Some(&configured), &dir).expect("configured"),
+            b"configured secret"
+        );
         std::fs::remove_dir_all(dir).ok();
     }
 }

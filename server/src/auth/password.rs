@@ -1,9 +1,9 @@
 //! Password hashing with argon2id (RFC 9106), the PHC string format, default OWASP parameters
 //! (19 MiB, 2 passes). Hashing is CPU-bound: call it from a blocking task.
 
+use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use argon2::Argon2;
 
 /// Hash a password for storage.
 pub fn hash(password: &str) -> Result<String, argon2::password_hash::Error> {

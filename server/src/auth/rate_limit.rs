@@ -75,7 +75,10 @@ mod tests {
             assert!(c.check(t0, "k").is_ok());
             c.hit(t0, "k");
         }
-        assert_eq!(c.check(t0 + Duration::from_secs(10), "k"), Err(Duration::from_secs(50)));
+        assert_eq!(
+            c.check(t0 + Duration::from_secs(10), "k"),
+            Err(Duration::from_secs(50))
+        );
         assert!(c.check(t0, "other").is_ok());
         assert!(c.check(t0 + Duration::from_secs(60), "k").is_ok());
         c.hit(t0 + Duration::from_secs(61), "k");

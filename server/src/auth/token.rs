@@ -48,7 +48,9 @@ pub struct JwtKeys {
 
 impl std::fmt::Debug for JwtKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("JwtKeys").field("issuer", &self.issuer).finish_non_exhaustive()
+        f.debug_struct("JwtKeys")
+            .field("issuer", &self.issuer)
+            .finish_non_exhaustive()
     }
 }
 
@@ -72,7 +74,15 @@ impl JwtKeys {
     }
 
     /// Claims for a new token issued at `now` (unix seconds), valid for `ttl` seconds.
-    pub fn claims(&self, sub: Uuid, tenant: Option<TenantId>, role: Role, sid: Uuid, now: i64, ttl: i64) -> Claims {
+    pub fn claims(
+        &self,
+        sub: Uuid,
+        tenant: Option<TenantId>,
+        role: Role,
+        sid: Uuid,
+        now: i64,
+        ttl: i64,
+    ) -> Claims {
         Claims {
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
@@ -163,14 +173,25 @@ mod tests {
     use super::*;
 
     fn keys() -> JwtKeys {
-        JwtKeys::new(b"0123456789abcdef0123456789abcdef", "switchboard", "switchboard-api")
+        JwtKeys::new(
+            b"0123456789abcdef0123456789abcdef",
+            "switchboard",
+            "switchboard-api",
+        )
     }
 
     #[test]
     fn a_signed_token_verifies_and_keeps_its_claims() {
         let k = keys();
         let now = chrono::Utc::now().timestamp();
-        let c = k.claims(Uuid::now_v7(), Some(TenantId(Uuid::now_v7())), Role::Agent, Uuid::now_v7(), now, 60);
+        let c = k.claims(
+            Uuid::now_v7(),
+            Some(TenantId(Uuid::now_v7())),
+            Role::Agent,
+            Uuid::now_v7(),
+            now,
+            60,
+        );
         let t = k.sign(&c).expect("sign");
         assert_eq!(k.verify(&t).expect("verify"), c);
     }
@@ -179,11 +200,33 @@ mod tests {
     fn a_token_from_another_key_or_audience_is_refused() {
         let now = chrono::Utc::now().timestamp();
         let k = keys();
-        let other = JwtKeys::new(b"another key of thirty-two bytes!", "switchboard", "switchboard-api");
-        let c = other.claims(Uuid::now_v7(), None, Role::PlatformAdmin, Uuid::now_v7(), now, 60);
+        let other = JwtKeys::new(
+            b"another key of thirty-two bytes!",
+            "switchboard",
+            "switchboard-api",
+        );
+        let c = other.claims(
+            Uuid::now_v7(),
+            None,
+            Role::PlatformAdmin,
+            Uuid::now_v7(),
+            now,
+            60,
+        );
         assert!(k.verify(&other.sign(&c).expect("sign")).is_err());
-        let wrong_aud = JwtKeys::new(b"0123456789abcdef0123456789abcdef", "switchboard", "other-api");
-        let c = wrong_aud.claims(Uuid::now_v7(), None, Role::PlatformAdmin, Uuid::now_v7(), now, 60);
+        let wrong_aud = JwtKeys::new(
+            b"0123456789abcdef0123456789abcdef",
+            "switchboard",
+            "other-api",
+        );
+        let c = wrong_aud.claims(
+            Uuid::now_v7(),
+            None,
+            Role::PlatformAdmin,
+            Uuid::now_v7(),
+            now,
+            60,
+        );
         assert!(k.verify(&wrong_aud.sign(&c).expect("sign")).is_err());
     }
 

@@ -13,7 +13,9 @@ pub use phone::{DialPlan, PhoneError, PhoneNumber};
 
 /// A role, from the most to the least powerful. Every user but a platform admin belongs to
 /// exactly one tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Agent,
@@ -82,7 +84,9 @@ impl Email {
         if domain.contains('@') {
             return Err("must contain exactly one '@'");
         }
-        if s.chars().any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';') {
+        if s.chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == ',' || c == ';')
+        {
             return Err("must not contain spaces, commas or semicolons");
         }
         let labels: Vec<&str> = domain.split('.').collect();
@@ -112,8 +116,7 @@ impl Slug {
         let ok = (2..=40).contains(&s.len())
             && s.starts_with(|c: char| c.is_ascii_lowercase())
             && !s.ends_with('-')
-            && s
-                .chars()
+            && s.chars()
                 .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
         if ok {
             Ok(Slug(s.to_owned()))
@@ -199,7 +202,12 @@ mod tests {
         assert!(Role::TenantAdmin.at_least(Role::Supervisor));
         assert!(Role::Supervisor.at_least(Role::Agent));
         assert!(!Role::Agent.at_least(Role::Supervisor));
-        for r in [Role::Agent, Role::Supervisor, Role::TenantAdmin, Role::PlatformAdmin] {
+        for r in [
+            Role::Agent,
+            Role::Supervisor,
+            Role::TenantAdmin,
+            Role::PlatformAdmin,
+        ] {
             assert_eq!(r.as_str().parse::<Role>().ok(), Some(r));
         }
         assert!("root".parse::<Role>().is_err());
@@ -207,8 +215,20 @@ mod tests {
 
     #[test]
     fn emails_are_normalised_and_malformed_ones_refused() {
-        assert_eq!(Email::parse(" Ann@Example.COM ").map(|e| e.0), Ok("ann@example.com".into()));
-        for bad in ["", "ann", "@example.com", "ann@", "ann@example", "a b@example.com", "a@b@c.com", "ann@-x.com"] {
+        assert_eq!(
+            Email::parse(" Ann@Example.COM ").map(|e| e.0),
+            Ok("ann@example.com".into())
+        );
+        for bad in [
+            "",
+            "ann",
+            "@example.com",
+            "ann@",
+            "ann@example",
+            "a b@example.com",
+            "a@b@c.com",
+            "ann@-x.com",
+        ] {
             assert!(Email::parse(bad).is_err(), "{bad}");
         }
     }
@@ -230,7 +250,12 @@ mod tests {
 
     #[test]
     fn time_zones_and_locales_have_their_shapes() {
-        for ok in ["UTC", "Europe/Sofia", "America/Argentina/Buenos_Aires", "Etc/GMT+3"] {
+        for ok in [
+            "UTC",
+            "Europe/Sofia",
+            "America/Argentina/Buenos_Aires",
+            "Etc/GMT+3",
+        ] {
             assert!(check_time_zone(ok).is_ok(), "{ok}");
         }
         for bad in ["", "Europe/", "/Sofia", "Europe Sofia", "../etc/passwd"] {

@@ -237,11 +237,23 @@ mod tests {
     fn garbage_is_refused_with_a_reason() {
         let us = home("US");
         assert_eq!(PhoneNumber::parse("   ", us), Err(PhoneError::Empty));
-        assert_eq!(PhoneNumber::parse("+1-555-CALL-NOW", us), Err(PhoneError::InvalidCharacter('C')));
+        assert_eq!(
+            PhoneNumber::parse("+1-555-CALL-NOW", us),
+            Err(PhoneError::InvalidCharacter('C'))
+        );
         assert_eq!(PhoneNumber::parse("+12", us), Err(PhoneError::BadLength(2)));
-        assert_eq!(PhoneNumber::parse("+1234567890123456", us), Err(PhoneError::BadLength(16)));
-        assert_eq!(PhoneNumber::parse("+0123456789", us), Err(PhoneError::ZeroCountryCode));
-        assert_eq!(PhoneNumber::parse("12+345678", us), Err(PhoneError::InvalidCharacter('+')));
+        assert_eq!(
+            PhoneNumber::parse("+1234567890123456", us),
+            Err(PhoneError::BadLength(16))
+        );
+        assert_eq!(
+            PhoneNumber::parse("+0123456789", us),
+            Err(PhoneError::ZeroCountryCode)
+        );
+        assert_eq!(
+            PhoneNumber::parse("12+345678", us),
+            Err(PhoneError::InvalidCharacter('+'))
+        );
     }
 
     #[test]
@@ -254,7 +266,11 @@ mod tests {
     #[test]
     fn every_dial_plan_has_a_numeric_calling_code() {
         for p in DIAL_PLANS {
-            assert!(p.calling_code.chars().all(|c| c.is_ascii_digit()), "{}", p.iso);
+            assert!(
+                p.calling_code.chars().all(|c| c.is_ascii_digit()),
+                "{}",
+                p.iso
+            );
             assert_eq!(p.iso.len(), 2);
         }
     }

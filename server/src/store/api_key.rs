@@ -73,7 +73,11 @@ pub async fn list(
     Ok(page.finish(rows, |k| k.id))
 }
 
-pub async fn for_auth(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<Option<KeyAuth>, sqlx::Error> {
+pub async fn for_auth(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<Option<KeyAuth>, sqlx::Error> {
     sqlx::query_as!(
         KeyAuth,
         "select role, key_hash, revoked_at from api_key where tenant_id = $1 and id = $2",
@@ -98,7 +102,11 @@ pub async fn touch(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Resul
 }
 
 /// Revoke a key. Whether a live key was revoked.
-pub async fn revoke(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<bool, sqlx::Error> {
+pub async fn revoke(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query!(
         "update api_key set revoked_at = now() where tenant_id = $1 and id = $2 and revoked_at is null",
         tenant.0,

@@ -119,7 +119,11 @@ pub async fn list(
     Ok((rows.into_iter().map(Contact::from).collect(), next))
 }
 
-pub async fn get(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<Option<Contact>, sqlx::Error> {
+pub async fn get(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<Option<Contact>, sqlx::Error> {
     let row = sqlx::query_as!(
         Row,
         r#"select c.id, c.name, c.company, c.email, c.notes, c.custom_fields, c.created_at, c.updated_at,
@@ -215,9 +219,17 @@ async fn replace_phones(
     Ok(())
 }
 
-pub async fn delete(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!("delete from contact where tenant_id = $1 and id = $2", tenant.0, id)
-        .execute(conn)
-        .await?;
+pub async fn delete(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from contact where tenant_id = $1 and id = $2",
+        tenant.0,
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -85,8 +85,10 @@ impl EmbeddedPostgres {
         let run_as = if running_as_root() {
             let ids = lookup_user(SUPERUSER).ok_or(EmbeddedError::NoUnprivilegedUser)?;
             check_reachable(&dir, ids.0)?;
-            std::os::unix::fs::chown(&dir, Some(ids.0), Some(ids.1))
-                .map_err(io(format!("handing {} to the postgres user", dir.display())))?;
+            std::os::unix::fs::chown(&dir, Some(ids.0), Some(ids.1)).map_err(io(format!(
+                "handing {} to the postgres user",
+                dir.display()
+            )))?;
             Some(ids)
         } else {
             None
@@ -104,7 +106,14 @@ impl EmbeddedPostgres {
             pg.tool("initdb")
                 .arg("-D")
                 .arg(&pg.dir)
-                .args(["-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"])
+                .args([
+                    "-U",
+                    SUPERUSER,
+                    "--auth=trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ])
                 .args(["--no-instructions"])
                 .output()
                 .map_err(io("running initdb"))
@@ -219,7 +228,15 @@ impl EmbeddedPostgres {
         let psql = |sql: &str| -> Result<Output, EmbeddedError> {
             self.tool("psql")
                 .args(["-h", &socket, "-p", &PORT.to_string(), "-U", SUPERUSER])
-                .args(["-d", "postgres", "-XAtq", "-v", "ON_ERROR_STOP=1", "-c", sql])
+                .args([
+                    "-d",
+                    "postgres",
+                    "-XAtq",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    sql,
+                ])
                 .output()
                 .map_err(io("running psql"))
         };
@@ -261,10 +278,10 @@ fn find_binaries() -> Option<PathBuf> {
             .iter()
             .all(|b| dir.join(b).is_file())
     };
-    if let Some(path) = std::env::var_os("PATH") {
-        if let Some(dir) = std::env::split_paths(&path).find(|d| has_all(d)) {
-            return Some(dir);
-        }
+    if let Some(path) = std::env::var_os("PATH")
+        && let Some(dir) = std::env::split_paths(&path).find(|d| has_all(d))
+    {
+        return Some(dir);
     }
     let mut versions: Vec<(u32, PathBuf)> = fs::read_dir("/usr/lib/postgresql")
         .ok()?
@@ -301,7 +318,8 @@ fn lookup_user(name: &str) -> Option<(u32, u32)> {
 /// others), or the server cannot open its own files.
 fn check_reachable(dir: &Path, uid: u32) -> Result<(), EmbeddedError> {
     for ancestor in dir.ancestors().skip(1) {
-        let meta = fs::metadata(ancestor).map_err(io(format!("inspecting {}", ancestor.display())))?;
+        let meta =
+            fs::metadata(ancestor).map_err(io(format!("inspecting {}", ancestor.display())))?;
         let mode = meta.permissions().mode();
         if meta.uid() != uid && mode & 0o001 == 0 {
             return Err(EmbeddedError::Unreachable(dir.to_owned()));

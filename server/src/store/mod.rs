@@ -104,8 +104,13 @@ pub struct Database {
 impl Database {
     /// Resolve the settings: use `url` if set, else start the embedded cluster under
     /// `data_dir/postgres` (blocking; call from a blocking context).
-    pub fn locate(settings: &DatabaseSettings, data_dir: &std::path::Path) -> Result<Database, DbError> {
-        let parse = |s: &SecretString| PgConnectOptions::from_str(s.expose_secret()).map_err(DbError::BadUrl);
+    pub fn locate(
+        settings: &DatabaseSettings,
+        data_dir: &std::path::Path,
+    ) -> Result<Database, DbError> {
+        let parse = |s: &SecretString| {
+            PgConnectOptions::from_str(s.expose_secret()).map_err(DbError::BadUrl)
+        };
         let app = settings.app_url.as_ref().map(parse).transpose()?;
         match &settings.url {
             Some(url) => Ok(Database {
@@ -198,10 +203,11 @@ impl Store {
 
     /// Whether the database answers and every embedded migration has been applied.
     pub async fn ready(&self) -> Result<bool, sqlx::Error> {
-        let applied: Vec<i64> =
-            sqlx::query_scalar("select version from _sqlx_migrations where success order by version")
-                .fetch_all(&self.pool)
-                .await?;
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "select version from _sqlx_migrations where success order by version",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         Ok(MIGRATOR
             .iter()
             .filter(|m| m.migration_type.is_up_migration())

@@ -102,7 +102,11 @@ pub async fn list(
 }
 
 /// Create a tenant (platform). A taken slug fails with the `tenant_slug_key` violation.
-pub async fn insert(ptx: &mut PlatformTx, id: Uuid, new: &NewTenant) -> Result<Tenant, sqlx::Error> {
+pub async fn insert(
+    ptx: &mut PlatformTx,
+    id: Uuid,
+    new: &NewTenant,
+) -> Result<Tenant, sqlx::Error> {
     sqlx::query_as!(
         Tenant,
         "insert into tenant (id, slug, name, time_zone, locale, country, max_concurrent_calls, max_agents)

@@ -87,7 +87,11 @@ pub async fn list(
     Ok(page.finish(rows, |u| u.id))
 }
 
-pub async fn get(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+pub async fn get(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as!(
         User,
         "select id, tenant_id, email, display_name, role, status, last_login_at, created_at, updated_at
@@ -100,7 +104,10 @@ pub async fn get(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<
 }
 
 /// A platform admin, by id.
-pub async fn get_platform_admin(ptx: &mut PlatformTx, id: Uuid) -> Result<Option<User>, sqlx::Error> {
+pub async fn get_platform_admin(
+    ptx: &mut PlatformTx,
+    id: Uuid,
+) -> Result<Option<User>, sqlx::Error> {
     sqlx::query_as!(
         User,
         "select id, tenant_id, email, display_name, role, status, last_login_at, created_at, updated_at
@@ -135,7 +142,11 @@ pub async fn insert(
 }
 
 /// Create a platform admin (no tenant).
-pub async fn insert_platform_admin(ptx: &mut PlatformTx, id: Uuid, new: &NewUser) -> Result<User, sqlx::Error> {
+pub async fn insert_platform_admin(
+    ptx: &mut PlatformTx,
+    id: Uuid,
+    new: &NewUser,
+) -> Result<User, sqlx::Error> {
     sqlx::query_as!(
         User,
         "insert into app_user (id, tenant_id, email, display_name, role, password_hash)
@@ -177,10 +188,18 @@ pub async fn update(
     .await
 }
 
-pub async fn delete(conn: &mut PgConnection, tenant: TenantId, id: Uuid) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query!("delete from app_user where tenant_id = $1 and id = $2", tenant.0, id)
-        .execute(conn)
-        .await?;
+pub async fn delete(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from app_user where tenant_id = $1 and id = $2",
+        tenant.0,
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -216,7 +235,10 @@ pub async fn credentials(
 }
 
 /// Credentials of a platform admin by email, for sign-in.
-pub async fn platform_credentials(ptx: &mut PlatformTx, email: &str) -> Result<Option<Credentials>, sqlx::Error> {
+pub async fn platform_credentials(
+    ptx: &mut PlatformTx,
+    email: &str,
+) -> Result<Option<Credentials>, sqlx::Error> {
     sqlx::query_as!(
         Credentials,
         "select id, tenant_id, role, status, password_hash from app_user where tenant_id is null and email = $1",
@@ -244,8 +266,11 @@ pub async fn credentials_by_id(
 }
 
 pub async fn record_login(conn: &mut PgConnection, id: Uuid) -> Result<(), sqlx::Error> {
-    sqlx::query!("update app_user set last_login_at = now() where id = $1", id)
-        .execute(conn)
-        .await?;
+    sqlx::query!(
+        "update app_user set last_login_at = now() where id = $1",
+        id
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }

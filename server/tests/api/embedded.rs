@@ -8,7 +8,10 @@ use switchboard::store::EmbeddedPostgres;
 
 fn temp_dir() -> PathBuf {
     // Short: the socket path inside must stay under 107 bytes.
-    PathBuf::from(format!("/tmp/sbpg-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]))
+    PathBuf::from(format!(
+        "/tmp/sbpg-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    ))
 }
 
 #[tokio::test]
@@ -21,16 +24,32 @@ async fn the_embedded_cluster_starts_serves_stops_and_recovers_a_stale_pid() {
     .await
     .expect("join")
     .expect("embedded PostgreSQL starts");
-    let mut conn = pg.connect_options().connect().await.expect("connect over the socket");
-    let one: i32 = sqlx::query_scalar("select 1").fetch_one(&mut conn).await.expect("query");
+    let mut conn = pg
+        .connect_options()
+        .connect()
+        .await
+        .expect("connect over the socket");
+    let one: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
     assert_eq!(one, 1);
-    let listen: String = sqlx::query_scalar("show listen_addresses").fetch_one(&mut conn).await.expect("query");
+    let listen: String = sqlx::query_scalar("show listen_addresses")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
     assert_eq!(listen, "", "no TCP listener");
     conn.close().await.ok();
 
     let mut pg = pg;
-    tokio::task::spawn_blocking(move || pg.stop().map(|()| pg)).await.expect("join").expect("stop");
-    assert!(!dir.join("postmaster.pid").exists(), "a clean stop removes the pid file");
+    tokio::task::spawn_blocking(move || pg.stop().map(|()| pg))
+        .await
+        .expect("join")
+        .expect("stop");
+    assert!(
+        !dir.join("postmaster.pid").exists(),
+        "a clean stop removes the pid file"
+    );
 
     // A crash leaves a pid file naming a process that is gone.
     std::fs::write(dir.join("postmaster.pid"), "999999\n").expect("write stale pid");
@@ -42,9 +61,14 @@ async fn the_embedded_cluster_starts_serves_stops_and_recovers_a_stale_pid() {
     .expect("join")
     .expect("starts again over a stale pid file");
     let mut conn = pg.connect_options().connect().await.expect("connect again");
-    let db: String = sqlx::query_scalar("select current_database()").fetch_one(&mut conn).await.expect("query");
+    let db: String = sqlx::query_scalar("select current_database()")
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
     assert_eq!(db, "switchboard");
     conn.close().await.ok();
-    tokio::task::spawn_blocking(move || drop(pg)).await.expect("stop on drop");
+    tokio::task::spawn_blocking(move || drop(pg))
+        .await
+        .expect("stop on drop");
     std::fs::remove_dir_all(&dir).ok();
 }

@@ -6,13 +6,31 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn probes_answer_and_metrics_count_requests() {
     let app = spawn_app().await;
-    let resp = app.client.get(app.url("/healthz")).send().await.expect("request");
+    let resp = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app.client.get(app.url("/readyz")).send().await.expect("request");
+    let resp = app
+        .client
+        .get(app.url("/readyz"))
+        .send()
+        .await
+        .expect("request");
     assert_eq!(resp.status(), StatusCode::OK);
     let body: Value = resp.json().await.expect("json");
     assert_eq!(body["status"], "ready");
-    let metrics = app.client.get(app.url("/metrics")).send().await.expect("request").text().await.expect("text");
+    let metrics = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("text");
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("path=\"/readyz\""), "{metrics}");
 }
@@ -30,7 +48,16 @@ async fn the_openapi_document_describes_the_routes() {
         .await
         .expect("json");
     assert_eq!(doc["openapi"], "3.1.0");
-    for path in ["/api/v1/auth/login", "/api/v1/me", "/api/v1/contacts", "/api/v1/contacts/{id}", "/api/v1/users", "/api/v1/tenants", "/api/v1/api-keys", "/api/v1/audit-log"] {
+    for path in [
+        "/api/v1/auth/login",
+        "/api/v1/me",
+        "/api/v1/contacts",
+        "/api/v1/contacts/{id}",
+        "/api/v1/users",
+        "/api/v1/tenants",
+        "/api/v1/api-keys",
+        "/api/v1/audit-log",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());

@@ -45,15 +45,18 @@ async fn sweep_old_databases(admin: &mut PgConnection) {
     if !run {
         return;
     }
-    let names: Vec<String> = sqlx::query_scalar("select datname from pg_database where datname like 'sb_test_%'")
-        .fetch_all(&mut *admin)
-        .await
-        .unwrap_or_default();
+    let names: Vec<String> =
+        sqlx::query_scalar("select datname from pg_database where datname like 'sb_test_%'")
+            .fetch_all(&mut *admin)
+            .await
+            .unwrap_or_default();
     let cutoff = unix_now().saturating_sub(3600);
     for name in names {
         let stamp = name.split('_').nth(2).and_then(|s| s.parse::<u64>().ok());
         if stamp.is_some_and(|s| s < cutoff) {
-            let _ = admin.execute(format!("drop database if exists \"{name}\"").as_str()).await;
+            let _ = admin
+                .execute(format!("drop database if exists \"{name}\"").as_str())
+                .await;
         }
     }
 }
@@ -65,7 +68,10 @@ pub async fn spawn_app() -> TestApp {
 /// Build a server on a fresh database; `configure` may adjust the settings first.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let server = PgConnectOptions::from_str(&server_url()).expect("valid test database URL");
-    let mut admin = server.connect().await.expect("connect to the test PostgreSQL server");
+    let mut admin = server
+        .connect()
+        .await
+        .expect("connect to the test PostgreSQL server");
     sweep_old_databases(&mut admin).await;
     let db_name = format!("sb_test_{}_{}", unix_now(), Uuid::new_v4().simple());
     admin
@@ -75,16 +81,22 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     admin.close().await.ok();
     let db_url = server.database(&db_name).to_url_lossy().to_string();
 
-    let mut settings = Settings::default();
-    settings.data_dir = std::env::temp_dir().join(format!("sb-test-{}", Uuid::new_v4().simple()));
+    let mut settings = Settings {
+        data_dir: std::env::temp_dir().join(format!("sb-test-{}", Uuid::new_v4().simple())),
+        ..Settings::default()
+    };
     settings.http.listen = "127.0.0.1:0".parse().expect("socket address");
     settings.database.url = Some(SecretString::from(db_url.clone()));
     settings.database.max_connections = 5;
     settings.auth.jwt_secret = Some(SecretString::from(JWT_SECRET));
     configure(&mut settings);
 
-    let app = Application::build(settings).await.expect("build the application");
-    demo::seed(app.store()).await.expect("seed the demo tenants");
+    let app = Application::build(settings)
+        .await
+        .expect("build the application");
+    demo::seed(app.store())
+        .await
+        .expect("seed the demo tenants");
     let store = app.store().clone();
     let base = format!("http://{}", app.local_addr());
     tokio::spawn(app.run_until(std::future::pending()));
@@ -122,18 +134,35 @@ impl TestApp {
 
     /// The access token of a demo user, e.g. `token("acme", "admin")`.
     pub async fn token(&self, tenant: &str, who: &str) -> String {
-        let tokens = self.login(Some(tenant), &format!("{who}@{tenant}.example")).await;
-        tokens["access_token"].as_str().expect("access token").to_owned()
+        let tokens = self
+            .login(Some(tenant), &format!("{who}@{tenant}.example"))
+            .await;
+        tokens["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
     }
 
     pub async fn platform_token(&self) -> String {
         let tokens = self.login(None, demo::PLATFORM_ADMIN).await;
-        tokens["access_token"].as_str().expect("access token").to_owned()
+        tokens["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
     }
 
     /// An authenticated request with an optional JSON body.
-    pub async fn call(&self, method: Method, path: &str, token: &str, body: Option<Value>) -> Response {
-        let mut req = self.client.request(method, self.url(path)).bearer_auth(token);
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+    ) -> Response {
+        let mut req = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(token);
         if let Some(b) = body {
             req = req.json(&b);
         }
@@ -158,7 +187,9 @@ impl TestApp {
 
     /// Create a contact as `token`'s user and return its JSON.
     pub async fn create_contact(&self, token: &str, body: Value) -> Value {
-        let resp = self.call(Method::POST, "/api/v1/contacts", token, Some(body)).await;
+        let resp = self
+            .call(Method::POST, "/api/v1/contacts", token, Some(body))
+            .await;
         assert_eq!(resp.status(), StatusCode::CREATED);
         resp.json().await.expect("contact json")
     }

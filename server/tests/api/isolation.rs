@@ -30,14 +30,25 @@ async fn another_tenants_contacts_are_not_found_and_not_listed() {
     let acme = app.token("acme", "admin").await;
     let globex = app.token("globex", "admin").await;
     let contact = app
-        .create_contact(&acme, json!({ "name": "Secret Customer", "phones": [{ "number": "+1 555 010 9999" }] }))
+        .create_contact(
+            &acme,
+            json!({ "name": "Secret Customer", "phones": [{ "number": "+1 555 010 9999" }] }),
+        )
         .await;
     let id = contact["id"].as_str().expect("id");
-    assert_invisible(&app, &globex, &format!("/api/v1/contacts/{id}"), json!({ "name": "Hijacked" })).await;
+    assert_invisible(
+        &app,
+        &globex,
+        &format!("/api/v1/contacts/{id}"),
+        json!({ "name": "Hijacked" }),
+    )
+    .await;
 
     let (_, page) = app.get_json("/api/v1/contacts?limit=200", &globex).await;
     assert!(!ids(&page).contains(&id.to_owned()));
-    let (_, page) = app.get_json("/api/v1/contacts?phone=%2B15550109999", &globex).await;
+    let (_, page) = app
+        .get_json("/api/v1/contacts?phone=%2B15550109999", &globex)
+        .await;
     assert_eq!(page["items"], json!([]));
     let (_, page) = app.get_json("/api/v1/contacts?q=Secret", &globex).await;
     assert_eq!(page["items"], json!([]));
@@ -57,7 +68,13 @@ async fn another_tenants_users_are_not_found_and_not_listed() {
     let acme_ids = ids(&acme_users);
     assert_eq!(acme_ids.len(), 4);
     for id in &acme_ids {
-        assert_invisible(&app, &globex, &format!("/api/v1/users/{id}"), json!({ "display_name": "Hijacked" })).await;
+        assert_invisible(
+            &app,
+            &globex,
+            &format!("/api/v1/users/{id}"),
+            json!({ "display_name": "Hijacked" }),
+        )
+        .await;
     }
     let (_, globex_users) = app.get_json("/api/v1/users", &globex).await;
     assert!(ids(&globex_users).iter().all(|id| !acme_ids.contains(id)));
@@ -69,15 +86,31 @@ async fn another_tenants_api_keys_and_audit_log_are_invisible() {
     let app = spawn_app().await;
     let acme = app.token("acme", "admin").await;
     let globex = app.token("globex", "admin").await;
-    let resp = app.call(Method::POST, "/api/v1/api-keys", &acme, Some(json!({ "name": "acme key" }))).await;
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/api-keys",
+            &acme,
+            Some(json!({ "name": "acme key" })),
+        )
+        .await;
     let key: Value = resp.json().await.expect("json");
     let id = key["id"].as_str().expect("id");
-    let resp = app.call(Method::DELETE, &format!("/api/v1/api-keys/{id}"), &globex, None).await;
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/api-keys/{id}"),
+            &globex,
+            None,
+        )
+        .await;
     assert_problem(resp, StatusCode::NOT_FOUND, "not_found").await;
     let (_, keys) = app.get_json("/api/v1/api-keys", &globex).await;
     assert_eq!(keys["items"], json!([]));
     // acme's key still works.
-    let (status, _) = app.get_json("/api/v1/me", key["secret"].as_str().expect("secret")).await;
+    let (status, _) = app
+        .get_json("/api/v1/me", key["secret"].as_str().expect("secret"))
+        .await;
     assert_eq!(status, StatusCode::OK);
 
     let (_, acme_log) = app.get_json("/api/v1/audit-log", &acme).await;
@@ -92,10 +125,19 @@ async fn tenant_users_cannot_reach_tenants_at_all() {
     let app = spawn_app().await;
     let globex = app.token("globex", "admin").await;
     let acme_id = app.tenant_id("acme").await;
-    let (status, _) = app.get_json(&format!("/api/v1/tenants/{acme_id}"), &globex).await;
+    let (status, _) = app
+        .get_json(&format!("/api/v1/tenants/{acme_id}"), &globex)
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, _) = app.get_json("/api/v1/tenants", &globex).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let resp = app.call(Method::PATCH, &format!("/api/v1/tenants/{acme_id}"), &globex, Some(json!({"status": "suspended"}))).await;
+    let resp = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tenants/{acme_id}"),
+            &globex,
+            Some(json!({"status": "suspended"})),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::FORBIDDEN);
 }

@@ -5,7 +5,15 @@ use sqlx::Row;
 
 use crate::helpers::spawn_app;
 
-const TABLES: [&str; 7] = ["tenant", "app_user", "contact", "contact_phone", "audit_log", "refresh_token", "api_key"];
+const TABLES: [&str; 7] = [
+    "tenant",
+    "app_user",
+    "contact",
+    "contact_phone",
+    "audit_log",
+    "refresh_token",
+    "api_key",
+];
 
 #[tokio::test]
 async fn row_level_security_hides_other_tenants_rows_from_raw_queries() {
@@ -26,16 +34,29 @@ async fn row_level_security_hides_other_tenants_rows_from_raw_queries() {
             .get(0);
         assert_eq!(leaked, 0, "{table}: globex sees acme rows");
     }
-    let own: i64 = sqlx::query("select count(*) from contact").fetch_one(&mut *tx).await.expect("q").get(0);
+    let own: i64 = sqlx::query("select count(*) from contact")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("q")
+        .get(0);
     assert_eq!(own, 3, "globex sees its own three contacts");
-    let tenants: i64 = sqlx::query("select count(*) from tenant").fetch_one(&mut *tx).await.expect("q").get(0);
+    let tenants: i64 = sqlx::query("select count(*) from tenant")
+        .fetch_one(&mut *tx)
+        .await
+        .expect("q")
+        .get(0);
     assert_eq!(tenants, 1);
     // Writing into another tenant is refused by the policy's check.
-    let insert = sqlx::query("insert into contact (id, tenant_id, name) values (gen_random_uuid(), $1, 'x')")
-        .bind(acme.0)
-        .execute(&mut *tx)
-        .await;
-    assert!(insert.is_err(), "insert into acme from globex's transaction succeeded");
+    let insert = sqlx::query(
+        "insert into contact (id, tenant_id, name) values (gen_random_uuid(), $1, 'x')",
+    )
+    .bind(acme.0)
+    .execute(&mut *tx)
+    .await;
+    assert!(
+        insert.is_err(),
+        "insert into acme from globex's transaction succeeded"
+    );
     drop(tx);
 
     // Updates and deletes of another tenant's rows touch nothing.
@@ -68,10 +89,16 @@ async fn with_no_tenant_set_nothing_is_visible() {
             .get(0);
         assert_eq!(n, 0, "{table} visible without a tenant");
     }
-    let role: String = sqlx::query("select current_user").fetch_one(&mut *conn).await.expect("q").get(0);
+    let role: String = sqlx::query("select current_user")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("q")
+        .get(0);
     assert_eq!(role, "switchboard_app");
     // The application's role owns nothing, so it cannot switch the policies off.
-    let disable = sqlx::query("alter table contact disable row level security").execute(&mut *conn).await;
+    let disable = sqlx::query("alter table contact disable row level security")
+        .execute(&mut *conn)
+        .await;
     assert!(disable.is_err());
 }
 
@@ -83,6 +110,10 @@ async fn a_tenant_setting_does_not_outlive_its_transaction() {
     let tx = app.store.tenant_tx(acme).await.expect("tx");
     tx.commit().await.expect("commit");
     let mut conn = app.store.pool().acquire().await.expect("connection");
-    let n: i64 = sqlx::query("select count(*) from contact").fetch_one(&mut *conn).await.expect("q").get(0);
+    let n: i64 = sqlx::query("select count(*) from contact")
+        .fetch_one(&mut *conn)
+        .await
+        .expect("q")
+        .get(0);
     assert_eq!(n, 0);
 }

@@ -11,20 +11,41 @@ async fn the_platform_admin_creates_a_tenant_whose_admin_can_sign_in() {
         "slug": "initech", "name": "Initech", "time_zone": "Europe/Moscow", "locale": "ru", "country": "RU",
         "admin": { "email": "boss@initech.example", "display_name": "Bill", "password": "tps reports!" }
     });
-    let resp = app.call(Method::POST, "/api/v1/tenants", &platform, Some(body.clone())).await;
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/tenants",
+            &platform,
+            Some(body.clone()),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
     let created: Value = resp.json().await.expect("json");
     assert_eq!(created["slug"], "initech");
     assert_eq!(created["admin"]["role"], "tenant_admin");
-    let resp = app.try_login(Some("initech"), "boss@initech.example", "tps reports!").await;
+    let resp = app
+        .try_login(Some("initech"), "boss@initech.example", "tps reports!")
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app.call(Method::POST, "/api/v1/tenants", &platform, Some(body)).await;
+    let resp = app
+        .call(Method::POST, "/api/v1/tenants", &platform, Some(body))
+        .await;
     assert_problem(resp, StatusCode::CONFLICT, "slug_taken").await;
 
     // Russian national format: 8-800 toll-free numbers become +7 800.
-    let tokens: Value = app.try_login(Some("initech"), "boss@initech.example", "tps reports!").await.json().await.expect("json");
+    let tokens: Value = app
+        .try_login(Some("initech"), "boss@initech.example", "tps reports!")
+        .await
+        .json()
+        .await
+        .expect("json");
     let token = tokens["access_token"].as_str().expect("t");
-    let contact = app.create_contact(token, json!({ "name": "Горячая линия", "phones": [{ "number": "8-800-555-35-35" }] })).await;
+    let contact = app
+        .create_contact(
+            token,
+            json!({ "name": "Горячая линия", "phones": [{ "number": "8-800-555-35-35" }] }),
+        )
+        .await;
     assert_eq!(contact["phones"][0]["number"], "+78005553535");
 
     let (_, page) = app.get_json("/api/v1/tenants", &platform).await;
@@ -38,9 +59,18 @@ async fn a_suspended_tenant_cannot_sign_in_and_a_deleted_one_is_gone() {
     let globex = app.tenant_id("globex").await;
     let session = app.login(Some("globex"), "agent1@globex.example").await;
     let path = format!("/api/v1/tenants/{globex}");
-    let resp = app.call(Method::PATCH, &path, &platform, Some(json!({ "status": "suspended" }))).await;
+    let resp = app
+        .call(
+            Method::PATCH,
+            &path,
+            &platform,
+            Some(json!({ "status": "suspended" })),
+        )
+        .await;
     assert_eq!(resp.status(), StatusCode::OK);
-    let resp = app.try_login(Some("globex"), "admin@globex.example", PASSWORD).await;
+    let resp = app
+        .try_login(Some("globex"), "admin@globex.example", PASSWORD)
+        .await;
     assert_problem(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let resp = app
         .client

@@ -24,7 +24,8 @@ async fn forged_expired_and_misaddressed_tokens_are_refused() {
     assert_eq!(status, StatusCode::OK);
 
     let payload = real.split('.').nth(1).expect("payload");
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
+    let claims: Value =
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("b64")).expect("json");
     let now = chrono::Utc::now().timestamp();
     let with = |patch: Value| {
         let mut c = claims.clone();
@@ -46,24 +47,73 @@ async fn forged_expired_and_misaddressed_tokens_are_refused() {
         let c = with(json!({ "tid": uuid::Uuid::now_v7() }));
         format!("{}.{}.{}", parts[0], b64(&c), parts[2])
     };
-    let alg_none = format!("{}.{}.", b64(&json!({ "alg": "none", "typ": "JWT" })), payload);
+    let alg_none = format!(
+        "{}.{}.",
+        b64(&json!({ "alg": "none", "typ": "JWT" })),
+        payload
+    );
 
     let cases: Vec<(&str, String)> = vec![
-        ("expired", sign(Algorithm::HS256, key, &with(json!({ "exp": now - 600, "iat": now - 1200, "nbf": now - 1200 })))),
-        ("not yet valid", sign(Algorithm::HS256, key, &with(json!({ "nbf": now + 600, "exp": now + 1200 })))),
-        ("wrong issuer", sign(Algorithm::HS256, key, &with(json!({ "iss": "someone-else" })))),
-        ("wrong audience", sign(Algorithm::HS256, key, &with(json!({ "aud": "another-api" })))),
+        (
+            "expired",
+            sign(
+                Algorithm::HS256,
+                key,
+                &with(json!({ "exp": now - 600, "iat": now - 1200, "nbf": now - 1200 })),
+            ),
+        ),
+        (
+            "not yet valid",
+            sign(
+                Algorithm::HS256,
+                key,
+                &with(json!({ "nbf": now + 600, "exp": now + 1200 })),
+            ),
+        ),
+        (
+            "wrong issuer",
+            sign(
+                Algorithm::HS256,
+                key,
+                &with(json!({ "iss": "someone-else" })),
+            ),
+        ),
+        (
+            "wrong audience",
+            sign(
+                Algorithm::HS256,
+                key,
+                &with(json!({ "aud": "another-api" })),
+            ),
+        ),
         ("no expiry", {
             let mut c = claims.clone();
             c.as_object_mut().expect("object").remove("exp");
             sign(Algorithm::HS256, key, &c)
         }),
         ("alg none", alg_none),
-        ("HS512 with the right key", sign(Algorithm::HS512, key, &claims)),
-        ("re-signed with another key", sign(Algorithm::HS256, b"attacker-chosen-key-0123456789ab", &claims)),
+        (
+            "HS512 with the right key",
+            sign(Algorithm::HS512, key, &claims),
+        ),
+        (
+            "re-signed with another key",
+            sign(
+                Algorithm::HS256,
+                b"attacker-chosen-key-0123456789ab",
+                &claims,
+            ),
+        ),
         ("tampered role", tampered),
         ("tampered tenant", other_tenant),
-        ("role disagrees with tenant", sign(Algorithm::HS256, key, &with(json!({ "role": "platform_admin" })))),
+        (
+            "role disagrees with tenant",
+            sign(
+                Algorithm::HS256,
+                key,
+                &with(json!({ "role": "platform_admin" })),
+            ),
+        ),
         ("garbage", "not.a.jwt".into()),
         ("empty", String::new()),
     ];
@@ -86,7 +136,12 @@ async fn forged_expired_and_misaddressed_tokens_are_refused() {
 #[tokio::test]
 async fn requests_without_a_bearer_credential_are_refused() {
     let app = spawn_app().await;
-    let resp = app.client.get(app.url("/api/v1/me")).send().await.expect("request");
+    let resp = app
+        .client
+        .get(app.url("/api/v1/me"))
+        .send()
+        .await
+        .expect("request");
     assert_problem(resp, StatusCode::UNAUTHORIZED, "unauthorized").await;
     let resp = app
         .client

@@ -10,7 +10,12 @@ async fn contact_count(app: &TestApp, token: &str) -> usize {
     page["items"].as_array().map_or(0, Vec::len)
 }
 
-async fn post_raw(app: &TestApp, token: &str, content_type: &str, body: &'static str) -> reqwest::Response {
+async fn post_raw(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: &'static str,
+) -> reqwest::Response {
     app.client
         .post(app.url("/api/v1/contacts"))
         .bearer_auth(token)
@@ -30,22 +35,48 @@ async fn invalid_contact_bodies_name_the_field_and_write_nothing() {
         ("missing name", json!({ "phones": [] }), "name"),
         ("blank name", json!({ "name": "   " }), "name"),
         ("name not a string", json!({ "name": 42 }), "name"),
-        ("bad email", json!({ "name": "A", "email": "not-an-email" }), "email"),
-        ("letters in a number", json!({ "name": "A", "phones": [{ "number": "+1 555 CALL NOW" }] }), "phones[0].number"),
-        ("second number too short", json!({ "name": "A", "phones": [{ "number": "+15550101234" }, { "number": "12" }] }), "phones[1].number"),
-        ("unknown field", json!({ "name": "A", "tenant_id": "00000000-0000-0000-0000-000000000000" }), "tenant_id"),
-        ("custom fields not an object", json!({ "name": "A", "custom_fields": [1, 2] }), "custom_fields"),
+        (
+            "bad email",
+            json!({ "name": "A", "email": "not-an-email" }),
+            "email",
+        ),
+        (
+            "letters in a number",
+            json!({ "name": "A", "phones": [{ "number": "+1 555 CALL NOW" }] }),
+            "phones[0].number",
+        ),
+        (
+            "second number too short",
+            json!({ "name": "A", "phones": [{ "number": "+15550101234" }, { "number": "12" }] }),
+            "phones[1].number",
+        ),
+        (
+            "unknown field",
+            json!({ "name": "A", "tenant_id": "00000000-0000-0000-0000-000000000000" }),
+            "tenant_id",
+        ),
+        (
+            "custom fields not an object",
+            json!({ "name": "A", "custom_fields": [1, 2] }),
+            "custom_fields",
+        ),
     ];
     for (case, body, field) in cases {
-        let resp = app.call(Method::POST, "/api/v1/contacts", &token, Some(body)).await;
-        let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        let resp = app
+            .call(Method::POST, "/api/v1/contacts", &token, Some(body))
+            .await;
+        let problem =
+            assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
         let fields: Vec<&str> = problem["errors"]
             .as_array()
             .expect("errors")
             .iter()
             .filter_map(|e| e["field"].as_str())
             .collect();
-        assert!(fields.iter().any(|f| f.contains(field)), "{case}: {problem}");
+        assert!(
+            fields.iter().any(|f| f.contains(field)),
+            "{case}: {problem}"
+        );
     }
     assert_eq!(contact_count(&app, &token).await, before);
 }
@@ -58,9 +89,16 @@ async fn malformed_json_wrong_media_type_and_oversized_bodies_are_refused() {
     let resp = post_raw(&app, &token, "application/json", "{\"name\": \"A\",").await;
     assert_problem(resp, StatusCode::BAD_REQUEST, "malformed_json").await;
     let resp = post_raw(&app, &token, "text/plain", "{\"name\": \"A\"}").await;
-    assert_problem(resp, StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type").await;
+    assert_problem(
+        resp,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+    )
+    .await;
     let big = json!({ "name": "A", "notes": "x".repeat(4096) });
-    let resp = app.call(Method::POST, "/api/v1/contacts", &token, Some(big)).await;
+    let resp = app
+        .call(Method::POST, "/api/v1/contacts", &token, Some(big))
+        .await;
     assert_problem(resp, StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large").await;
     assert_eq!(contact_count(&app, &token).await, before);
 }
@@ -92,9 +130,16 @@ async fn invalid_users_and_tenants_are_refused_field_by_field() {
     let app = spawn_app().await;
     let admin = app.token("acme", "admin").await;
     let body = json!({ "email": "bad", "display_name": "", "role": "agent", "password": "short" });
-    let resp = app.call(Method::POST, "/api/v1/users", &admin, Some(body)).await;
+    let resp = app
+        .call(Method::POST, "/api/v1/users", &admin, Some(body))
+        .await;
     let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
     assert_eq!(fields, ["email", "display_name", "password"]);
     let resp = app
         .call(Method::POST, "/api/v1/users", &admin, Some(json!({ "email": "a@acme.example", "display_name": "A", "role": "root", "password": "long enough pass" })))
@@ -103,10 +148,20 @@ async fn invalid_users_and_tenants_are_refused_field_by_field() {
 
     let platform = app.platform_token().await;
     let body = json!({ "slug": "Bad Slug", "name": "X", "time_zone": "Mars/Olympus Mons", "locale": "english", "country": "XX", "max_agents": -1 });
-    let resp = app.call(Method::POST, "/api/v1/tenants", &platform, Some(body)).await;
+    let resp = app
+        .call(Method::POST, "/api/v1/tenants", &platform, Some(body))
+        .await;
     let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"].as_array().expect("errors").iter().filter_map(|e| e["field"].as_str()).collect();
-    assert_eq!(fields, ["slug", "time_zone", "locale", "country", "max_agents"]);
+    let fields: Vec<&str> = problem["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        ["slug", "time_zone", "locale", "country", "max_agents"]
+    );
     let (_, tenants) = app.get_json("/api/v1/tenants", &platform).await;
     assert_eq!(tenants["items"].as_array().map(Vec::len), Some(2));
 }
@@ -114,6 +169,11 @@ async fn invalid_users_and_tenants_are_refused_field_by_field() {
 #[tokio::test]
 async fn unknown_routes_answer_problem_json_404() {
     let app = spawn_app().await;
-    let resp = app.client.get(app.url("/api/v1/nothing-here")).send().await.expect("request");
+    let resp = app
+        .client
+        .get(app.url("/api/v1/nothing-here"))
+        .send()
+        .await
+        .expect("request");
     assert_problem(resp, StatusCode::NOT_FOUND, "not_found").await;
 }
