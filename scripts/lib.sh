@@ -23,8 +23,9 @@ ensure_packages() {
 
 # The directory of the newest PostgreSQL server binaries, or nothing.
 pg_bindir() {
-  if command -v initdb >/dev/null && command -v pg_ctl >/dev/null; then
-    dirname "$(command -v initdb)"
+  # Debian links some tools into /usr/local/bin or /usr/bin; the real directory has them all.
+  if command -v initdb >/dev/null; then
+    dirname "$(readlink -f "$(command -v initdb)")"
     return
   fi
   ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1

@@ -278,8 +278,12 @@ fn find_binaries() -> Option<PathBuf> {
             .iter()
             .all(|b| dir.join(b).is_file())
     };
+    // Tools on PATH are often links into the versioned directory; follow them there.
     if let Some(path) = std::env::var_os("PATH")
-        && let Some(dir) = std::env::split_paths(&path).find(|d| has_all(d))
+        && let Some(dir) = std::env::split_paths(&path)
+            .filter_map(|d| d.join("initdb").canonicalize().ok())
+            .filter_map(|initdb| initdb.parent().map(Path::to_path_buf))
+            .find(|d| has_all(d))
     {
         return Some(dir);
     }
