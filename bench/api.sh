@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
-ensure_packages wrk postgresql-client
+ensure_packages wrk
 duration=${1:-20s}
 conns=${2:-32}
 threads=${3:-2}

@@ -77,12 +77,17 @@ create table contact (
     email text,
     notes text,
     custom_fields jsonb not null default '{}',
+    -- What free-text search matches: name, company and email, lower-cased. Searched with
+    -- `like` over the tenant's rows: under row-level security PostgreSQL will not use a
+    -- trigram index for the non-leakproof LIKE operator, so none is kept.
+    search_text text generated always as (
+        lower(name || ' ' || coalesce(company, '') || ' ' || coalesce(email, ''))
+    ) stored,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     constraint contact_custom_fields_check check (jsonb_typeof(custom_fields) = 'object')
 );
 create index contact_tenant_id_id_idx on contact (tenant_id, id);
-create index contact_tenant_id_name_idx on contact (tenant_id, lower(name) text_pattern_ops);
 create index contact_tenant_id_email_idx on contact (tenant_id, email);
 
 -- A contact's numbers, normalized to E.164, so a caller is found from any format.
@@ -141,41 +146,42 @@ create table api_key (
 );
 create index api_key_tenant_id_id_idx on api_key (tenant_id, id);
 
--- Row-level security: the second wall.
+-- Row-level security: the second wall. The settings are read in sub-selects so PostgreSQL
+-- evaluates them once per query (an InitPlan), not once per row.
 alter table tenant enable row level security;
 alter table tenant force row level security;
 create policy tenant_isolation on tenant
-    using (id = current_tenant_id() or in_platform_scope());
+    using (id = (select current_tenant_id()) or (select in_platform_scope()));
 
 alter table app_user enable row level security;
 alter table app_user force row level security;
 create policy app_user_isolation on app_user
-    using (tenant_id = current_tenant_id() or in_platform_scope());
+    using (tenant_id = (select current_tenant_id()) or (select in_platform_scope()));
 
 alter table contact enable row level security;
 alter table contact force row level security;
 create policy contact_isolation on contact
-    using (tenant_id = current_tenant_id());
+    using (tenant_id = (select current_tenant_id()));
 
 alter table contact_phone enable row level security;
 alter table contact_phone force row level security;
 create policy contact_phone_isolation on contact_phone
-    using (tenant_id = current_tenant_id());
+    using (tenant_id = (select current_tenant_id()));
 
 alter table audit_log enable row level security;
 alter table audit_log force row level security;
 create policy audit_log_isolation on audit_log
-    using (tenant_id = current_tenant_id() or in_platform_scope());
+    using (tenant_id = (select current_tenant_id()) or (select in_platform_scope()));
 
 alter table refresh_token enable row level security;
 alter table refresh_token force row level security;
 create policy refresh_token_isolation on refresh_token
-    using (tenant_id = current_tenant_id() or (tenant_id is null and in_platform_scope()));
+    using (tenant_id = (select current_tenant_id()) or (tenant_id is null and (select in_platform_scope())));
 
 alter table api_key enable row level security;
 alter table api_key force row level security;
 create policy api_key_isolation on api_key
-    using (tenant_id = current_tenant_id());
+    using (tenant_id = (select current_tenant_id()));
 
 grant usage on schema public to switchboard_app;
 grant select, insert, update, delete on all tables in schema public to switchboard_app;

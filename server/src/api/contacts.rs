@@ -129,7 +129,7 @@ async fn list_contacts(
         None => None,
     };
     let filter = ContactFilter {
-        search: contains_pattern(q.q.as_deref()),
+        search: contains_pattern(q.q.map(|s| s.to_lowercase()).as_deref()),
         phone,
         email: q.email.map(|e| e.trim().to_lowercase()),
     };

@@ -49,7 +49,7 @@ pub struct ContactFields {
 /// Search filters; all given ones must match.
 #[derive(Debug, Clone, Default)]
 pub struct ContactFilter {
-    /// Case-insensitive substring of name, company or email, already escaped for `ilike`.
+    /// Lower-case substring pattern of name, company or email, already escaped for `like`.
     pub search: Option<String>,
     /// Exact E.164 number among the contact's numbers.
     pub phone: Option<String>,
@@ -92,29 +92,57 @@ pub async fn list(
     filter: &ContactFilter,
     page: PageRequest,
 ) -> Result<(Vec<Contact>, Option<Uuid>), sqlx::Error> {
-    let rows = sqlx::query_as!(
-        Row,
-        r#"select c.id, c.name, c.company, c.email, c.notes, c.custom_fields, c.created_at, c.updated_at,
-              coalesce((select jsonb_agg(jsonb_build_object('number', p.number, 'label', p.label) order by p.position)
-                        from contact_phone p where p.tenant_id = c.tenant_id and p.contact_id = c.id),
-                       '[]') as "phones!: Json<Vec<ContactPhone>>"
-           from contact c
-           where c.tenant_id = $1
-             and ($2::uuid is null or c.id > $2)
-             and ($3::text is null or c.name ilike $3 or c.company ilike $3 or c.email ilike $3)
-             and ($4::text is null or exists (select 1 from contact_phone p
-                                              where p.tenant_id = $1 and p.number = $4 and p.contact_id = c.id))
-             and ($5::text is null or c.email = $5)
-           order by c.id limit $6"#,
-        tenant.0,
-        page.after,
-        filter.search,
-        filter.phone,
-        filter.email,
-        page.fetch_limit()
-    )
-    .fetch_all(conn)
-    .await?;
+    // Two statements rather than one with `($n is null or ...)`: a prepared statement's generic
+    // plan cannot drop the unused branch, and a lookup by number (every inbound call's screen
+    // pop) must start from the number index, not scan the tenant's contacts.
+    let rows = match &filter.phone {
+        Some(number) => {
+            sqlx::query_as!(
+                Row,
+                r#"select c.id, c.name, c.company, c.email, c.notes, c.custom_fields, c.created_at, c.updated_at,
+                      coalesce((select jsonb_agg(jsonb_build_object('number', p.number, 'label', p.label) order by p.position)
+                                from contact_phone p where p.tenant_id = c.tenant_id and p.contact_id = c.id),
+                               '[]') as "phones!: Json<Vec<ContactPhone>>"
+                   from contact c
+                   where c.tenant_id = $1
+                     and c.id in (select p.contact_id from contact_phone p where p.tenant_id = $1 and p.number = $2)
+                     and ($3::uuid is null or c.id > $3)
+                     and ($4::text is null or c.search_text like $4)
+                     and ($5::text is null or c.email = $5)
+                   order by c.id limit $6"#,
+                tenant.0,
+                number,
+                page.after,
+                filter.search,
+                filter.email,
+                page.fetch_limit()
+            )
+            .fetch_all(conn)
+            .await?
+        }
+        None => {
+            sqlx::query_as!(
+                Row,
+                r#"select c.id, c.name, c.company, c.email, c.notes, c.custom_fields, c.created_at, c.updated_at,
+                      coalesce((select jsonb_agg(jsonb_build_object('number', p.number, 'label', p.label) order by p.position)
+                                from contact_phone p where p.tenant_id = c.tenant_id and p.contact_id = c.id),
+                               '[]') as "phones!: Json<Vec<ContactPhone>>"
+                   from contact c
+                   where c.tenant_id = $1
+                     and ($2::uuid is null or c.id > $2)
+                     and ($3::text is null or c.search_text like $3)
+                     and ($4::text is null or c.email = $4)
+                   order by c.id limit $5"#,
+                tenant.0,
+                page.after,
+                filter.search,
+                filter.email,
+                page.fetch_limit()
+            )
+            .fetch_all(conn)
+            .await?
+        }
+    };
     let (rows, next) = page.finish(rows, |r| r.id);
     Ok((rows.into_iter().map(Contact::from).collect(), next))
 }
