@@ -143,7 +143,8 @@ impl Settings {
                     .only(&["DATABASE_URL"])
                     .map(|_| "database.url".into()),
             )
-            .merge(Env::prefixed("SWITCHBOARD_").split("__"));
+            // SWITCHBOARD_CONFIG names the file itself (the command line reads it).
+            .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config"]).split("__"));
         figment.extract().map_err(|e| SettingsError(Box::new(e)))
     }
 }
@@ -160,6 +161,7 @@ mod tests {
             jail.set_env("SWITCHBOARD_HTTP__LISTEN", "127.0.0.1:9000");
             jail.set_env("DATABASE_URL", "postgres://u:hunter2@db/x");
             jail.set_env("SWITCHBOARD_AUTH__JWT_SECRET", "very-secret-key");
+            jail.set_env("SWITCHBOARD_CONFIG", "ignored.toml");
             let settings = Settings::load(None).expect("settings load");
             assert_eq!(settings.http.listen.port(), 9000);
             let url = settings.database.url.as_ref().expect("url set");

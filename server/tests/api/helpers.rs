@@ -25,7 +25,7 @@ pub struct TestApp {
 
 /// The PostgreSQL server tests create their databases on.
 pub fn server_url() -> String {
-    std::env::var("SWITCHBOARD_TEST_DATABASE_URL")
+    std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
