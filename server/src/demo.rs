@@ -10,8 +10,9 @@ use crate::auth::password;
 use crate::domain::{DialPlan, PhoneNumber};
 use crate::store::contact::{self, ContactFields, ContactPhone};
 use crate::store::tenant::{self, NewTenant};
+use crate::store::trunk::{self, TrunkFields};
 use crate::store::user::{self, NewUser};
-use crate::store::{Store, TenantId, audit, new_id};
+use crate::store::{Store, TenantId, audit, new_id, phone_number};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "switchboard-demo";
@@ -34,6 +35,8 @@ struct DemoTenant {
     country: &'static str,
     domain: &'static str,
     people: [(&'static str, &'static str, &'static str); 4],
+    /// Numbers for the built-in services: (number, destination, label).
+    numbers: [(&'static str, &'static str, &'static str); 2],
     contacts: &'static [DemoContact],
 }
 
@@ -50,6 +53,10 @@ const TENANTS: [DemoTenant; 2] = [
             ("supervisor", "Sam Supervisor", "supervisor"),
             ("agent1", "Alex Agent", "agent"),
             ("agent2", "Blake Agent", "agent"),
+        ],
+        numbers: [
+            ("+15550100100", "echo", "Echo test"),
+            ("+15550100101", "prompt_dtmf", "Prompt and DTMF test"),
         ],
         contacts: &[
             (
@@ -79,6 +86,10 @@ const TENANTS: [DemoTenant; 2] = [
             ("supervisor", "Стефан Супервайзоров", "supervisor"),
             ("agent1", "Ана Операторова", "agent"),
             ("agent2", "Борис Операторов", "agent"),
+        ],
+        numbers: [
+            ("+35924900100", "echo", "Ехо тест"),
+            ("+35924900101", "prompt_dtmf", "Тест с подкана и DTMF"),
         ],
         contacts: &[
             (
@@ -164,6 +175,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             };
             user::insert(ptx.conn(), id, new_id(), &u).await?;
         }
+        for (number, destination, label) in t.numbers {
+            phone_number::insert(&mut ptx, new_id(), id, number, destination, Some(label)).await?;
+        }
         let plan = DialPlan::for_country(t.country)
             .ok_or_else(|| anyhow::anyhow!("demo country {} has no dial plan", t.country))?;
         for (name, company, email, numbers) in t.contacts {
@@ -187,9 +201,31 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             contact::insert(ptx.conn(), id, new_id(), &fields).await?;
         }
     }
+    trunk::insert(&mut ptx, new_id(), &loopback_trunk()).await?;
     ptx.commit().await?;
     tracing::info!("demo tenants acme and globex created");
     Ok(true)
+}
+
+/// A shared trunk accepting calls from this machine, so `sipp` or `baresip` on localhost can
+/// play the carrier.
+fn loopback_trunk() -> TrunkFields {
+    TrunkFields {
+        tenant_id: None,
+        name: "loopback (demo)".into(),
+        inbound_cidrs: vec!["127.0.0.0/8".into(), "::1/128".into()],
+        inbound_username: None,
+        inbound_ha1: None,
+        outbound_proxy: Some("127.0.0.1:5070".into()),
+        outbound_transport: "udp".into(),
+        outbound_username: None,
+        outbound_password: None,
+        register: false,
+        register_expires_secs: 600,
+        options_interval_secs: 0,
+        caller_id: None,
+        channel_limit: 1000,
+    }
 }
 
 /// Print the demo logins to standard output.

@@ -21,7 +21,35 @@ pub struct Settings {
     pub http: HttpSettings,
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
+    pub sip: SipSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SipSettings {
+    /// Run the SIP edge (trunks, calls).
+    pub enabled: bool,
+    /// UDP and TCP address for SIP (RFC 3261 default port 5060).
+    pub listen: SocketAddr,
+    /// TLS address (5061), used when a certificate and key are set.
+    pub tls_listen: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    /// The address carriers reach us at, written in SDP and Contact. Default: the listen
+    /// address, or the first non-loopback interface when listening on all of them.
+    pub public_ip: Option<std::net::IpAddr>,
+    /// Digest realm for carriers that authenticate to us.
+    pub realm: String,
+    /// First and last UDP port for RTP (even ports; RTCP on the odd one above).
+    pub rtp_port_min: u16,
+    pub rtp_port_max: u16,
+    /// Calls are hung up after this many seconds (a stuck call must not run forever).
+    pub max_call_secs: u64,
+    /// This node's name on call records, so its open records can be closed after a crash.
+    pub node: String,
+    /// Requests accepted per source address per second before it is throttled.
+    pub requests_per_source_per_sec: u32,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -117,6 +145,20 @@ impl Default for Settings {
                 login_attempts_per_address: 30,
                 login_window_secs: 300,
             },
+            sip: SipSettings {
+                enabled: true,
+                listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
+                tls_listen: SocketAddr::from(([0, 0, 0, 0], 5061)),
+                tls_cert: None,
+                tls_key: None,
+                public_ip: None,
+                realm: "switchboard".into(),
+                rtp_port_min: 20000,
+                rtp_port_max: 29999,
+                max_call_secs: 4 * 3600,
+                node: "node-1".into(),
+                requests_per_source_per_sec: 50,
+            },
             log: LogSettings {
                 format: LogFormat::Human,
                 filter: "info".into(),
@@ -144,7 +186,11 @@ impl Settings {
                     .map(|_| "database.url".into()),
             )
             // SWITCHBOARD_CONFIG names the file itself (the command line reads it).
-            .merge(Env::prefixed("SWITCHBOARD_").ignore(&["config"]).split("__"));
+            .merge(
+                Env::prefixed("SWITCHBOARD_")
+                    .ignore(&["config"])
+                    .split("__"),
+            );
         figment.extract().map_err(|e| SettingsError(Box::new(e)))
     }
 }

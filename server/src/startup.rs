@@ -49,6 +49,7 @@ impl Application {
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
             metrics: crate::telemetry::metrics_handle(),
+            routing: Arc::new(tokio::sync::watch::channel(0).0),
         };
         Ok(Application {
             listener,

@@ -7,12 +7,15 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod calls;
 pub mod contacts;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod numbers;
 pub mod page;
 pub mod tenants;
+pub mod trunks;
 pub mod users;
 
 use std::sync::{Arc, Mutex};
@@ -44,6 +47,15 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limits: Arc<Mutex<LoginLimits>>,
     pub metrics: PrometheusHandle,
+    /// Bumped when trunks or numbers change, so the SIP edge reloads its routing table.
+    pub routing: Arc<tokio::sync::watch::Sender<u64>>,
+}
+
+impl AppState {
+    /// Tell the SIP edge that trunks or numbers changed.
+    pub fn routing_changed(&self) {
+        self.routing.send_modify(|v| *v = v.wrapping_add(1));
+    }
 }
 
 /// Sign-in attempt counters (per account: failures; per address: attempts).
@@ -101,6 +113,9 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(contacts::router())
         .merge(api_keys::router())
         .merge(audit::router())
+        .merge(trunks::router())
+        .merge(numbers::router())
+        .merge(calls::router())
 }
 
 /// The OpenAPI document of the API.

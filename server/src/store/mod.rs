@@ -11,10 +11,13 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod call;
 pub mod contact;
 pub mod embedded;
+pub mod phone_number;
 pub mod refresh_token;
 pub mod tenant;
+pub mod trunk;
 pub mod user;
 
 use std::str::FromStr;

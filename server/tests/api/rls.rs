@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use crate::helpers::spawn_app;
 
-const TABLES: [&str; 7] = [
+const TABLES: [&str; 10] = [
     "tenant",
     "app_user",
     "contact",
@@ -13,6 +13,9 @@ const TABLES: [&str; 7] = [
     "audit_log",
     "refresh_token",
     "api_key",
+    "trunk",
+    "phone_number",
+    "call",
 ];
 
 #[tokio::test]
