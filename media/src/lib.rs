@@ -9,5 +9,6 @@ pub mod dtmf;
 pub mod g711;
 pub mod rtcp;
 pub mod rtp;
+pub mod service;
 pub mod stats;
 pub mod wav;

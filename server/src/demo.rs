@@ -229,7 +229,7 @@ fn loopback_trunk() -> TrunkFields {
 }
 
 /// Print the demo logins to standard output.
-pub fn print_logins(addr: SocketAddr) {
+pub fn print_logins(addr: SocketAddr, sip: Option<SocketAddr>) {
     let mut out = String::new();
     out.push_str(&format!(
         "\nSwitchboard demo is running: http://{addr}  (API under /api/v1, docs at /api/openapi.json)\n"
@@ -244,6 +244,14 @@ pub fn print_logins(addr: SocketAddr) {
                 "  {:<8} {:<13} {local}@{}\n",
                 t.slug, role, t.domain
             ));
+        }
+    }
+    if let Some(sip) = sip {
+        out.push_str(&format!("SIP (UDP and TCP): {sip}; demo numbers, callable from 127.0.0.1:\n"));
+        for t in &TENANTS {
+            for (number, destination, _) in t.numbers {
+                out.push_str(&format!("  {:<8} {number:<14} {destination}\n", t.slug));
+            }
         }
     }
     println!("{out}");

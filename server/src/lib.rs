@@ -13,6 +13,7 @@ pub mod settings;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod telephony;
 
 pub use settings::Settings;
 pub use startup::Application;

@@ -43,7 +43,8 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             if demo {
                 demo::seed(app.store()).await.context("seeding the demo")?;
-                demo::print_logins(app.local_addr());
+                app.routing_changed();
+                demo::print_logins(app.local_addr(), app.sip_addr());
             }
             app.run_until(startup::shutdown_signal()).await
         }

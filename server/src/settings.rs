@@ -161,7 +161,8 @@ impl Default for Settings {
             },
             log: LogSettings {
                 format: LogFormat::Human,
-                filter: "info".into(),
+                // rsipstack logs every SIP message in full at info.
+                filter: "info,rsipstack=warn".into(),
             },
         }
     }

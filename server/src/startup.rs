@@ -11,6 +11,7 @@ use crate::api::{self, AppState, LoginLimits};
 use crate::auth::{JwtKeys, load_jwt_secret};
 use crate::settings::Settings;
 use crate::store::{Database, Store};
+use crate::telephony::SipEdge;
 
 /// A built application: the database is migrated and the listener bound.
 pub struct Application {
@@ -18,6 +19,8 @@ pub struct Application {
     router: axum::Router,
     database: Database,
     store: Store,
+    sip: Option<SipEdge>,
+    routing: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Application {
@@ -43,19 +46,32 @@ impl Application {
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("binding {}", settings.http.listen))?;
+        let (routing, routing_rx) = tokio::sync::watch::channel(0);
+        let sip = if settings.sip.enabled {
+            Some(
+                SipEdge::start(settings.sip.clone(), store.clone(), routing_rx)
+                    .await
+                    .context("starting the SIP edge")?,
+            )
+        } else {
+            None
+        };
         let state = AppState {
             store: store.clone(),
             login_limits: Arc::new(Mutex::new(LoginLimits::new(&settings))),
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
             metrics: crate::telemetry::metrics_handle(),
-            routing: Arc::new(tokio::sync::watch::channel(0).0),
+            routing: Arc::new(routing),
         };
+        let routing = state.routing.clone();
         Ok(Application {
             listener,
             router: api::router(state),
             database,
             store,
+            sip,
+            routing,
         })
     }
 
@@ -65,6 +81,16 @@ impl Application {
         self.listener
             .local_addr()
             .expect("bound listener has an address")
+    }
+
+    /// Where SIP (UDP and TCP) is served, when the SIP edge runs.
+    pub fn sip_addr(&self) -> Option<SocketAddr> {
+        self.sip.as_ref().map(|s| s.addr)
+    }
+
+    /// Tell the SIP edge to reload trunks and numbers (after seeding them directly).
+    pub fn routing_changed(&self) {
+        self.routing.send_modify(|v| *v = v.wrapping_add(1));
     }
 
     /// The store, for seeding (demo data, tests).
@@ -87,6 +113,9 @@ impl Application {
             .await
             .context("HTTP server")?;
         tracing::info!("HTTP API drained");
+        if let Some(sip) = self.sip {
+            sip.shutdown().await;
+        }
         self.store.pool().close().await;
         let mut database = self.database;
         if let Some(mut pg) = database.embedded.take() {

@@ -19,6 +19,8 @@ pub const JWT_SECRET: &str = "test-signing-key-0123456789abcdef";
 
 pub struct TestApp {
     pub base: String,
+    /// Where the SIP edge listens (UDP and TCP).
+    pub sip: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub store: Store,
 }
@@ -89,6 +91,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.database.url = Some(SecretString::from(db_url.clone()));
     settings.database.max_connections = 5;
     settings.auth.jwt_secret = Some(SecretString::from(JWT_SECRET));
+    settings.sip.listen = "127.0.0.1:0".parse().expect("socket address");
+    settings.sip.rtp_port_min = 40000;
+    settings.sip.rtp_port_max = 49999;
     configure(&mut settings);
 
     let app = Application::build(settings)
@@ -99,9 +104,11 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
         .expect("seed the demo tenants");
     let store = app.store().clone();
     let base = format!("http://{}", app.local_addr());
+    let sip = app.sip_addr().expect("the SIP edge runs");
     tokio::spawn(app.run_until(std::future::pending()));
     TestApp {
         base,
+        sip,
         client: reqwest::Client::new(),
         store,
     }

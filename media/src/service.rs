@@ -1,0 +1,278 @@
+//! The built-in call services operators use to test a line, as sans-IO state machines: the
+//! *echo test* (the caller hears themselves) and the *prompt + DTMF test* (a prompt, then the
+//! digits the caller pressed, read back). The driver feeds received RTP and the time, and sends
+//! what [`Service::poll_transmit`] returns.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+use crate::dtmf::DtmfReceiver;
+use crate::g711::{FRAME_SAMPLES, Law};
+use crate::rtp::{RtpHeader, RtpPacket};
+use crate::stats::ReceiverStats;
+
+/// 20 ms: one G.711 frame.
+pub const PTIME: Duration = Duration::from_millis(20);
+/// How long the prompt test waits after the last digit before reading the digits back.
+pub const DIGIT_TIMEOUT: Duration = Duration::from_secs(4);
+
+/// Negotiated media parameters of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct MediaParams {
+    pub law: Law,
+    /// Payload type of telephone-event, if negotiated.
+    pub telephone_event: Option<u8>,
+    /// Our SSRC (random, from the driver).
+    pub ssrc: u32,
+}
+
+/// What a service does with the call.
+#[derive(Debug)]
+enum Mode {
+    /// Send back what arrives.
+    Echo { queue: VecDeque<Vec<u8>> },
+    /// Play `script` (8 kHz samples), collect digits, read them back with `voices`.
+    Prompt {
+        script: VecDeque<i16>,
+        voices: DigitVoices,
+        last_digit: Option<Instant>,
+        read_back: bool,
+    },
+}
+
+/// Recorded voices of the digits 0-9 (8 kHz samples), used to read digits back.
+#[derive(Debug, Clone, Default)]
+pub struct DigitVoices {
+    pub digits: Vec<Vec<i16>>,
+    /// A short pause between read-back digits, in samples.
+    pub gap: usize,
+}
+
+/// A built-in service on one call.
+#[derive(Debug)]
+pub struct Service {
+    params: MediaParams,
+    mode: Mode,
+    sequence: u16,
+    timestamp: u32,
+    next_frame: Option<Instant>,
+    dtmf: DtmfReceiver,
+    digits: String,
+    stats: ReceiverStats,
+    sent: u64,
+}
+
+impl Service {
+    pub fn echo(params: MediaParams) -> Service {
+        Service::new(params, Mode::Echo { queue: VecDeque::new() })
+    }
+
+    /// The prompt test: play `prompt`, collect digits, read them back.
+    pub fn prompt(params: MediaParams, prompt: &[i16], voices: DigitVoices) -> Service {
+        Service::new(
+            params,
+            Mode::Prompt {
+                script: prompt.iter().copied().collect(),
+                voices,
+                last_digit: None,
+                read_back: false,
+            },
+        )
+    }
+
+    fn new(params: MediaParams, mode: Mode) -> Service {
+        Service {
+            params,
+            mode,
+            // RFC 3550 5.1: initial sequence and timestamp should be random; derive them from
+            // the (random) SSRC so the core needs no RNG of its own.
+            sequence: (params.ssrc >> 16) as u16,
+            timestamp: params.ssrc.rotate_left(7),
+            next_frame: None,
+            dtmf: DtmfReceiver::default(),
+            digits: String::new(),
+            stats: ReceiverStats::new(8000),
+            sent: 0,
+        }
+    }
+
+    /// A received RTP packet.
+    pub fn on_rtp(&mut self, now: Instant, packet: &RtpPacket<'_>) {
+        self.stats.record(now, packet.sequence, packet.timestamp);
+        if Some(packet.payload_type) == self.params.telephone_event {
+            if let Ok(Some(key)) = self.dtmf.receive(packet.timestamp, packet.payload) {
+                self.digits.push(key);
+                if let Mode::Prompt { last_digit, .. } = &mut self.mode {
+                    *last_digit = Some(now);
+                }
+            }
+            return;
+        }
+        if packet.payload_type != self.params.law.payload_type() {
+            return;
+        }
+        if let Mode::Echo { queue } = &mut self.mode {
+            // Bound the queue: a sender faster than real time cannot make us buffer forever.
+            if queue.len() < 50 {
+                queue.push_back(packet.payload.to_vec());
+            }
+        }
+    }
+
+    /// The next packet to send now, if any. Call until it returns `None`.
+    pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
+        let payload = match &mut self.mode {
+            Mode::Echo { queue } => queue.pop_front()?,
+            Mode::Prompt {
+                script,
+                voices,
+                last_digit,
+                read_back,
+            } => {
+                let due = self.next_frame.is_none_or(|t| now >= t);
+                if !due {
+                    return None;
+                }
+                self.next_frame = Some(self.next_frame.map_or(now, |t| t) + PTIME);
+                if !*read_back
+                    && last_digit.is_some_and(|t| now >= t + DIGIT_TIMEOUT || self.digits.ends_with('#'))
+                {
+                    *read_back = true;
+                    for key in self.digits.chars() {
+                        if let Some(v) = key.to_digit(10).and_then(|d| voices.digits.get(d as usize)) {
+                            script.extend(v.iter().copied());
+                            script.extend(std::iter::repeat_n(0, voices.gap));
+                        }
+                    }
+                }
+                let law = self.params.law;
+                (0..FRAME_SAMPLES)
+                    .map(|_| law.encode(script.pop_front().unwrap_or(0)))
+                    .collect()
+            }
+        };
+        let header = RtpHeader {
+            marker: self.sent == 0,
+            payload_type: self.params.law.payload_type(),
+            sequence: self.sequence,
+            timestamp: self.timestamp,
+            ssrc: self.params.ssrc,
+        };
+        self.sequence = self.sequence.wrapping_add(1);
+        self.timestamp = self.timestamp.wrapping_add(payload.len() as u32);
+        self.sent += 1;
+        let mut out = Vec::with_capacity(12 + payload.len());
+        header.write(&payload, &mut out);
+        Some(out)
+    }
+
+    /// When to call [`Service::poll_transmit`] next without new input.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.mode {
+            Mode::Echo { .. } => None,
+            Mode::Prompt { .. } => self.next_frame,
+        }
+    }
+
+    /// Digits the caller pressed so far.
+    pub fn digits(&self) -> &str {
+        &self.digits
+    }
+
+    pub fn stats(&self) -> &ReceiverStats {
+        &self.stats
+    }
+
+    pub fn packets_sent(&self) -> u64 {
+        self.sent
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)] // A test picks an arbitrary origin for its clock.
+mod tests {
+    use super::*;
+    use crate::dtmf::key_press;
+
+    fn params() -> MediaParams {
+        MediaParams {
+            law: Law::Mu,
+            telephone_event: Some(101),
+            ssrc: 0xabcd_1234,
+        }
+    }
+
+    fn packet(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
+        let mut b = Vec::new();
+        RtpHeader { marker: false, payload_type: pt, sequence: seq, timestamp: ts, ssrc: 7 }.write(payload, &mut b);
+        b
+    }
+
+    #[test]
+    fn the_echo_sends_back_what_it_hears_with_its_own_stream() {
+        let t0 = Instant::now();
+        let mut s = Service::echo(params());
+        let mut sent = Vec::new();
+        for i in 0..3u16 {
+            let bytes = packet(0, 100 + i, u32::from(i) * 160, &[i as u8; 160]);
+            s.on_rtp(t0, &RtpPacket::parse(&bytes).expect("rtp"));
+            while let Some(out) = s.poll_transmit(t0) {
+                sent.push(out);
+            }
+        }
+        assert_eq!(sent.len(), 3);
+        let parsed: Vec<RtpPacket<'_>> = sent.iter().map(|b| RtpPacket::parse(b).expect("rtp")).collect();
+        assert_eq!(parsed[1].payload, &[1u8; 160]);
+        assert_eq!(parsed[0].ssrc, 0xabcd_1234);
+        assert_eq!(parsed[1].sequence, parsed[0].sequence.wrapping_add(1));
+        assert_eq!(parsed[1].timestamp, parsed[0].timestamp.wrapping_add(160));
+        assert!(parsed[0].marker && !parsed[1].marker);
+        // Packets of another payload type are not echoed.
+        s.on_rtp(t0, &RtpPacket::parse(&packet(8, 200, 0, &[1; 160])).expect("rtp"));
+        assert!(s.poll_transmit(t0).is_none());
+    }
+
+    #[test]
+    fn the_prompt_test_plays_collects_digits_and_reads_them_back() {
+        let t0 = Instant::now();
+        let prompt = vec![1000i16; 1600]; // 200 ms
+        let voices = DigitVoices {
+            digits: (0..10).map(|d| vec![100 * (d as i16 + 1); 320]).collect(),
+            gap: 160,
+        };
+        let mut s = Service::prompt(params(), &prompt, voices);
+        let mut t = t0;
+        let mut frames = Vec::new();
+        let step = |s: &mut Service, t: Instant, frames: &mut Vec<Vec<u8>>| {
+            while let Some(out) = s.poll_transmit(t) {
+                frames.push(out);
+            }
+        };
+        // 10 frames of prompt at 20 ms.
+        for _ in 0..10 {
+            step(&mut s, t, &mut frames);
+            t += PTIME;
+        }
+        assert_eq!(frames.len(), 10);
+        assert!(frames.iter().all(|f| RtpPacket::parse(f).expect("rtp").payload[0] == Law::Mu.encode(1000)));
+        // The caller presses 4, 2, #.
+        for (i, key) in [4u8, 2, 11].into_iter().enumerate() {
+            for (_, payload) in key_press(key, 60, 10) {
+                let bytes = packet(101, 500 + i as u16, 8000 * (i as u32 + 1), &payload);
+                s.on_rtp(t, &RtpPacket::parse(&bytes).expect("rtp"));
+            }
+        }
+        assert_eq!(s.digits(), "42#");
+        // The read-back follows: voice of 4, gap, voice of 2, gap.
+        frames.clear();
+        for _ in 0..12 {
+            step(&mut s, t, &mut frames);
+            t += PTIME;
+        }
+        let first: Vec<i16> = frames.iter().map(|f| Law::Mu.decode(RtpPacket::parse(f).expect("rtp").payload[0])).collect();
+        assert!((480..=520).contains(&first[0]), "{first:?}");
+        assert_eq!(first[2], 0);
+        assert!((290..=310).contains(&first[3]), "{first:?}");
+        assert_eq!(s.poll_timeout(), Some(t));
+    }
+}

@@ -1,0 +1,564 @@
+//! The SIP edge: rsipstack's endpoint (transports, transactions, dialogs) wrapped so the rest
+//! of Switchboard sees its own types. Inbound INVITEs are identified (trunk by source address,
+//! tenant by dialled number), checked (quota, SDP) and answered by a built-in service; every
+//! accepted call has a record from the moment it is accepted.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::Utc;
+use rsipstack::EndpointBuilder;
+use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason};
+use rsipstack::dialog::dialog_layer::DialogLayer;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::platform::CancellationToken;
+use rsipstack::sip::prelude::HeadersExt;
+use rsipstack::sip::{Header, Method, StatusCode, Uri};
+use rsipstack::transaction::transaction::Transaction;
+use rsipstack::transaction::{Endpoint, TransactionReceiver};
+use rsipstack::transport::udp::UdpConnection;
+use rsipstack::transport::{TcpListenerConnection, TransportLayer};
+use serde_json::json;
+use switchboard_media::g711::Law;
+use switchboard_media::service::{MediaParams, Service};
+use switchboard_sip::sdp::{self, AudioPolicy, Codec, LocalAudio, SessionDescription};
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use super::media::{self, MediaHandle, PortPool};
+use super::prompts::Prompts;
+use super::routing::{Destination, RouteError, RoutingTable};
+use crate::settings::SipSettings;
+use crate::store::call::{self, CallEnd, NewCall};
+use crate::store::{Store, TenantId, phone_number, tenant, trunk};
+
+/// A call in progress on this node.
+struct ActiveCall {
+    id: Uuid,
+    tenant: TenantId,
+    trunk: Uuid,
+    codec: Codec,
+    media: MediaHandle,
+    /// Set when we end the call ourselves, to record why.
+    ending: Option<(&'static str, &'static str)>,
+}
+
+struct Edge {
+    store: Store,
+    settings: SipSettings,
+    dialogs: Arc<DialogLayer>,
+    state_tx: DialogStateSender,
+    table: RwLock<Arc<RoutingTable>>,
+    calls: Mutex<HashMap<String, ActiveCall>>,
+    ports: PortPool,
+    prompts: Prompts,
+    contact: Uri,
+    media_ip: IpAddr,
+}
+
+/// The running SIP edge.
+pub struct SipEdge {
+    /// Where SIP over UDP (and TCP, on the same port) is served.
+    pub addr: SocketAddr,
+    cancel: CancellationToken,
+    edge: Arc<Edge>,
+}
+
+impl SipEdge {
+    /// Bind the transports, load the routing table, close the records a crash of this node left
+    /// open, and start serving.
+    pub async fn start(settings: SipSettings, store: Store, mut routing: watch::Receiver<u64>) -> anyhow::Result<SipEdge> {
+        let cancel = CancellationToken::new();
+        let transports = TransportLayer::new(cancel.clone());
+        let external = settings.public_ip.map(|ip| SocketAddr::new(ip, settings.listen.port()));
+        let udp = UdpConnection::create_connection(settings.listen, external, Some(cancel.child_token()))
+            .await
+            .with_context(|| format!("binding SIP/UDP {}", settings.listen))?;
+        let advertised = udp
+            .get_addr()
+            .get_socketaddr()
+            .map_err(|e| anyhow::anyhow!("SIP/UDP address: {e}"))?;
+        let bound_port = advertised.port();
+        transports.add_transport(udp.into());
+        let tcp = TcpListenerConnection::new(SocketAddr::new(settings.listen.ip(), bound_port), external)
+            .await
+            .context("SIP/TCP listener")?;
+        transports.add_transport(tcp.into());
+        let endpoint: Endpoint = EndpointBuilder::new()
+            .with_cancel_token(cancel.clone())
+            .with_transport_layer(transports)
+            .with_user_agent("Switchboard")
+            .build();
+        let incoming = endpoint.incoming_transactions().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
+        let (state_tx, state_rx) = dialogs.new_dialog_state_channel();
+        let media_ip = settings.public_ip.unwrap_or(advertised.ip());
+        let contact = Uri::try_from(format!("sip:switchboard@{}", SocketAddr::new(media_ip, bound_port)).as_str())
+            .map_err(|e| anyhow::anyhow!("contact URI: {e}"))?;
+        let ports = PortPool::new(
+            if settings.listen.ip().is_unspecified() { settings.listen.ip() } else { media_ip },
+            settings.rtp_port_min,
+            settings.rtp_port_max,
+        );
+        let edge = Arc::new(Edge {
+            store,
+            dialogs,
+            state_tx,
+            table: RwLock::new(Arc::new(RoutingTable::default())),
+            calls: Mutex::new(HashMap::new()),
+            ports,
+            prompts: Prompts::load().context("decoding the default prompts")?,
+            contact,
+            media_ip,
+            settings,
+        });
+        edge.reload().await.context("loading trunks and numbers")?;
+        {
+            let mut ptx = edge.store.platform_tx().await?;
+            let closed = call::close_orphans(&mut ptx, &edge.settings.node).await?;
+            ptx.commit().await?;
+            if closed > 0 {
+                tracing::warn!(closed, "closed call records left open by an unclean stop");
+            }
+        }
+        tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                tokio::select! {
+                    () = endpoint.serve() => {}
+                    () = cancel.cancelled() => {}
+                }
+            }
+        });
+        tokio::spawn(incoming_loop(edge.clone(), incoming));
+        tokio::spawn(state_loop(edge.clone(), state_rx));
+        tokio::spawn({
+            let edge = edge.clone();
+            let cancel = cancel.clone();
+            async move {
+                loop {
+                    tokio::select! {
+                        changed = routing.changed() => if changed.is_err() { break },
+                        () = tokio::time::sleep(Duration::from_secs(30)) => {},
+                        () = cancel.cancelled() => break,
+                    }
+                    if let Err(e) = edge.reload().await {
+                        tracing::error!(error = %e, "reloading the SIP routing table failed");
+                    }
+                }
+            }
+        });
+        let addr = SocketAddr::new(advertised.ip(), bound_port);
+        tracing::info!(%addr, "SIP edge listening (UDP and TCP)");
+        Ok(SipEdge { addr, cancel, edge })
+    }
+
+    /// Hang up every call (BYE), close their records, stop the transports.
+    pub async fn shutdown(self) {
+        let ids: Vec<String> = self.edge.calls.lock().map(|c| c.keys().cloned().collect()).unwrap_or_default();
+        for id in ids {
+            if let Some(d) = self.edge.find_dialog(&id) {
+                self.edge.set_ending(&id, "shutdown", "system");
+                let _ = d.bye().await;
+            }
+        }
+        // Give the state loop a moment to write the records of the calls just ended.
+        for _ in 0..50 {
+            if self.edge.calls.lock().map(|c| c.is_empty()).unwrap_or(true) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        self.cancel.cancel();
+    }
+
+    /// Calls in progress on this node.
+    pub fn active_calls(&self) -> usize {
+        self.edge.calls.lock().map(|c| c.len()).unwrap_or(0)
+    }
+}
+
+impl Edge {
+    async fn reload(&self) -> anyhow::Result<()> {
+        let mut ptx = self.store.platform_tx().await?;
+        let trunks = trunk::all_configs(&mut ptx).await?;
+        let numbers = phone_number::all(&mut ptx).await?;
+        ptx.commit().await?;
+        let table = RoutingTable::build(&trunks, &numbers);
+        if let Ok(mut t) = self.table.write() {
+            *t = Arc::new(table);
+        }
+        tracing::debug!(trunks = trunks.len(), numbers = numbers.len(), "SIP routing table loaded");
+        Ok(())
+    }
+
+    fn table(&self) -> Arc<RoutingTable> {
+        self.table.read().map(|t| t.clone()).unwrap_or_default()
+    }
+
+    fn find_dialog(&self, id: &str) -> Option<InviteDialog> {
+        match self.dialogs.get_dialog_with(&id.to_owned())? {
+            rsipstack::dialog::dialog::Dialog::Invite(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    fn set_ending(&self, id: &str, cause: &'static str, side: &'static str) {
+        if let Ok(mut calls) = self.calls.lock()
+            && let Some(c) = calls.get_mut(id)
+        {
+            c.ending.get_or_insert((cause, side));
+        }
+    }
+}
+
+async fn incoming_loop(edge: Arc<Edge>, mut incoming: TransactionReceiver) {
+    while let Some(mut tx) = incoming.recv().await {
+        let in_dialog = tx
+            .original
+            .to_header()
+            .ok()
+            .and_then(|h| h.tag().ok().flatten())
+            .is_some();
+        let method = tx.original.method;
+        if in_dialog {
+            match edge.dialogs.match_dialog(&tx) {
+                Some(mut d) => {
+                    tokio::spawn(async move {
+                        let _ = d.handle(&mut tx).await;
+                    });
+                }
+                None => {
+                    // RFC 3261 12.2.2: a request within an unknown dialog.
+                    tokio::spawn(async move {
+                        let _ = tx.reply(StatusCode::CallTransactionDoesNotExist).await;
+                    });
+                }
+            }
+            continue;
+        }
+        match method {
+            Method::Invite => {
+                tokio::spawn(handle_invite(edge.clone(), tx));
+            }
+            Method::Options => {
+                tokio::spawn(async move {
+                    let allow = Header::Allow("INVITE, ACK, CANCEL, BYE, OPTIONS".into());
+                    let _ = tx.reply_with(StatusCode::OK, vec![allow], None).await;
+                });
+            }
+            Method::Bye => {
+                tokio::spawn(async move {
+                    let _ = tx.reply(StatusCode::CallTransactionDoesNotExist).await;
+                });
+            }
+            _ => {
+                tokio::spawn(async move {
+                    let _ = tx.reply(StatusCode::MethodNotAllowed).await;
+                });
+            }
+        }
+    }
+}
+
+fn count(outcome: &'static str) {
+    metrics::counter!("sip_invites_total", "outcome" => outcome).increment(1);
+}
+
+/// Refuse an INVITE with a final response, counted by outcome.
+async fn refuse(mut tx: Transaction, code: StatusCode, outcome: &'static str) {
+    count(outcome);
+    if let Err(e) = tx.reply(code).await {
+        tracing::debug!(error = %e, "sending a final response failed");
+    }
+}
+
+async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
+    let req = &tx.original;
+    let source = tx
+        .connection
+        .as_ref()
+        .and_then(|c| c.get_remote_addr())
+        .and_then(|a| a.get_socketaddr().ok());
+    let Some(source) = source else {
+        return refuse(tx, StatusCode::BadRequest, "bad_request").await;
+    };
+    let user = req.uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default();
+    let sip_call_id = req.call_id_header().map(|h| h.value().to_owned()).unwrap_or_default();
+    let from_user = req
+        .from_header()
+        .ok()
+        .and_then(|h| h.uri().ok())
+        .and_then(|u| u.auth.map(|a| a.user))
+        .unwrap_or_default();
+    let table = edge.table();
+    let (trunk, number) = match table.route(source.ip(), &user) {
+        Ok(r) => r,
+        Err(RouteError::UnknownSource) => {
+            tracing::info!(%source, "INVITE from an unknown source refused");
+            return refuse(tx, StatusCode::Forbidden, "unknown_source").await;
+        }
+        Err(RouteError::UnknownNumber) => {
+            tracing::info!(%source, dialled = %user, "INVITE to a number nobody owns");
+            return refuse(tx, StatusCode::NotFound, "unknown_number").await;
+        }
+    };
+    let tenant = number.tenant;
+    let from_number = super::routing::dialled_number(&from_user).map_or(from_user.clone(), |n| n.as_str().to_owned());
+    let call_id = crate::store::new_id();
+    let record = NewCall {
+        id: call_id,
+        tenant,
+        direction: "inbound",
+        trunk_id: Some(trunk.id),
+        number_id: Some(number.id),
+        from_number: &from_number,
+        to_number: &number.number,
+        sip_call_id: &sip_call_id,
+        started_at: Utc::now(),
+        node: &edge.settings.node,
+    };
+
+    // Quota and channel limit; the record is written in the same transaction as the check.
+    let admitted = async {
+        let mut db = edge.store.tenant_tx(tenant).await?;
+        let t = tenant::get(&mut db, tenant).await?;
+        let max = t.as_ref().map_or(0, |t| i64::from(t.max_concurrent_calls));
+        let open = call::count_open(&mut db, tenant).await?;
+        let on_trunk = edge
+            .calls
+            .lock()
+            .map(|c| c.values().filter(|a| a.trunk == trunk.id).count())
+            .unwrap_or(0);
+        let full = open >= max || on_trunk >= trunk.channel_limit as usize;
+        call::insert(&mut db, &record).await?;
+        db.commit().await?;
+        Ok::<_, sqlx::Error>((full, t.map(|t| t.locale).unwrap_or_default()))
+    }
+    .await;
+    let (full, locale) = match admitted {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::error!(error = %e, "admitting a call failed");
+            return refuse(tx, StatusCode::ServerInternalError, "error").await;
+        }
+    };
+    let reject = |cause: &'static str, code: u16| CallEnd {
+        ended_at: Utc::now(),
+        hangup_cause: cause,
+        hangup_side: "system",
+        sip_code: Some(i32::from(code)),
+        codec: None,
+        dtmf_digits: "",
+        quality: json!({}),
+    };
+    if full {
+        close_record(&edge.store, tenant, call_id, &reject("rejected", 503)).await;
+        tracing::warn!(tenant_id = %tenant, "concurrent-call quota reached");
+        return refuse(tx, StatusCode::ServiceUnavailable, "quota").await;
+    }
+    let offer = match std::str::from_utf8(&req.body).map_err(|_| ()).and_then(|b| SessionDescription::parse(b).map_err(|_| ())) {
+        Ok(o) => o,
+        Err(()) => {
+            close_record(&edge.store, tenant, call_id, &reject("rejected", 488)).await;
+            return refuse(tx, StatusCode::NotAcceptableHere, "bad_sdp").await;
+        }
+    };
+    let session = match sdp::negotiate(&offer, &AudioPolicy::default()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::info!(error = %e, "no acceptable audio in the offer");
+            close_record(&edge.store, tenant, call_id, &reject("rejected", 488)).await;
+            return refuse(tx, StatusCode::NotAcceptableHere, "no_codec").await;
+        }
+    };
+    let socket = match edge.ports.bind().await {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(error = %e, "no RTP port");
+            close_record(&edge.store, tenant, call_id, &reject("failed", 503)).await;
+            return refuse(tx, StatusCode::ServiceUnavailable, "no_port").await;
+        }
+    };
+    let rtp_port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+    let mut tx = tx;
+    let dialog = match edge
+        .dialogs
+        .get_or_create_server_invite(&tx, edge.state_tx.clone(), None, Some(edge.contact.clone()))
+    {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::info!(error = %e, "INVITE does not start a dialog");
+            close_record(&edge.store, tenant, call_id, &reject("rejected", 481)).await;
+            return refuse(tx, StatusCode::CallTransactionDoesNotExist, "no_dialog").await;
+        }
+    };
+    let dialog_id = dialog.id().to_string();
+    let control = dialog.clone();
+    let mut driver = dialog;
+    tokio::spawn(async move {
+        let _ = driver.handle(&mut tx).await;
+    });
+
+    let law = match session.codec {
+        Codec::Pcmu => Law::Mu,
+        Codec::Pcma => Law::A,
+    };
+    let params = MediaParams {
+        law,
+        telephone_event: session.telephone_event,
+        ssrc: rand::random(),
+    };
+    let service = match number.destination {
+        Destination::Echo => Service::echo(params),
+        Destination::PromptDtmf => {
+            let set = edge.prompts.for_locale(&locale);
+            Service::prompt(params, &set.enter_digits, set.digits.clone())
+        }
+    };
+    let remote = session
+        .we_send()
+        .then(|| SocketAddr::new(session.remote_addr, session.remote_port));
+    let media = media::spawn(socket, remote, service);
+    let answer = sdp::write(
+        &LocalAudio {
+            session_id: u64::from(rand::random::<u32>()),
+            session_version: 1,
+            addr: edge.media_ip,
+            port: rtp_port,
+            codecs: vec![session.codec],
+            telephone_event: session.telephone_event,
+            direction: session.direction,
+            ptime: session.ptime,
+        },
+        Some((&offer, session.media_index)),
+    );
+    if let Ok(mut calls) = edge.calls.lock() {
+        calls.insert(
+            dialog_id.clone(),
+            ActiveCall {
+                id: call_id,
+                tenant,
+                trunk: trunk.id,
+                codec: session.codec,
+                media,
+                ending: None,
+            },
+        );
+    }
+    // The answer time is written before the 200 OK leaves, so a BYE that follows at once finds
+    // it and the duration is right.
+    if let Ok(mut db) = edge.store.tenant_tx(tenant).await {
+        let _ = call::mark_answered(&mut db, tenant, call_id, Utc::now()).await;
+        let _ = db.commit().await;
+    }
+    let content_type = Header::ContentType("application/sdp".into());
+    if let Err(e) = control.accept(Some(vec![content_type]), Some(answer.into_bytes())) {
+        tracing::error!(error = %e, "answering failed");
+        return;
+    }
+    count("answered");
+    tracing::info!(%call_id, tenant_id = %tenant, number = %number.number, "call answered");
+
+    // A stuck call must not run forever.
+    let max = Duration::from_secs(edge.settings.max_call_secs);
+    tokio::spawn(async move {
+        tokio::time::sleep(max).await;
+        if edge.calls.lock().map(|c| c.contains_key(&dialog_id)).unwrap_or(false) {
+            edge.set_ending(&dialog_id, "max_duration", "system");
+            let _ = control.bye().await;
+        }
+    });
+}
+
+async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'_>) {
+    let result = async {
+        let mut db = store.tenant_tx(tenant).await?;
+        call::close(&mut db, tenant, id, end).await?;
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = result {
+        // The record stays open and is closed as `crashed` at the next start.
+        tracing::error!(error = %e, call_id = %id, "closing a call record failed");
+    }
+}
+
+async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
+    while let Some(state) = rx.recv().await {
+        if let DialogState::Terminated(id, reason) = state {
+            let key = id.to_string();
+            edge.dialogs.remove_dialog(&id);
+            let Some(active) = edge.calls.lock().ok().and_then(|mut c| c.remove(&key)) else {
+                continue;
+            };
+            let edge = edge.clone();
+            tokio::spawn(async move {
+                let outcome = active.media.finish().await;
+                let (cause, side, code) = match (active.ending, &reason) {
+                    (Some((cause, side)), _) => (cause, side, 200),
+                    (None, TerminatedReason::UacBye) => ("answered", "caller", 200),
+                    (None, TerminatedReason::UasBye) => ("answered", "callee", 200),
+                    (None, TerminatedReason::UacCancel) => ("cancelled", "caller", 487),
+                    (None, TerminatedReason::Timeout) => ("failed", "system", 408),
+                    (None, _) => ("failed", "system", 500),
+                };
+                let loss = if outcome.packets_received > 0 {
+                    outcome.packets_lost.max(0) as f64 / (outcome.packets_received as f64 + outcome.packets_lost.max(0) as f64)
+                } else {
+                    0.0
+                };
+                let quality = json!({
+                    "packets_received": outcome.packets_received,
+                    "packets_sent": outcome.packets_sent,
+                    "packets_lost": outcome.packets_lost,
+                    "loss": loss,
+                    "jitter_ms": (outcome.jitter_ms * 10.0).round() / 10.0,
+                    "mos": mos(loss, outcome.jitter_ms),
+                });
+                let end = CallEnd {
+                    ended_at: Utc::now(),
+                    hangup_cause: cause,
+                    hangup_side: side,
+                    sip_code: Some(code),
+                    codec: Some(active.codec.name()),
+                    dtmf_digits: &outcome.digits,
+                    quality,
+                };
+                close_record(&edge.store, active.tenant, active.id, &end).await;
+                tracing::info!(call_id = %active.id, cause, side, digits = %outcome.digits, "call ended");
+            });
+        }
+    }
+}
+
+/// A rough MOS from loss and jitter (simplified E-model, ITU-T G.107, for G.711 with a 40 ms
+/// fixed delay budget): good enough to tell a clean line from a broken one.
+fn mos(loss: f64, jitter_ms: f64) -> f64 {
+    let effective_latency = 40.0 + jitter_ms * 2.0 + 10.0;
+    let mut r = if effective_latency < 160.0 {
+        93.2 - effective_latency / 40.0
+    } else {
+        93.2 - (effective_latency - 120.0) / 10.0
+    };
+    r -= loss * 100.0 * 2.5;
+    let r = r.clamp(0.0, 100.0);
+    let m = 1.0 + 0.035 * r + r * (r - 60.0) * (100.0 - r) * 7e-6;
+    (m.clamp(1.0, 4.5) * 100.0).round() / 100.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mos;
+
+    #[test]
+    fn mos_falls_with_loss_and_jitter() {
+        assert!(mos(0.0, 0.0) > 4.3);
+        assert!(mos(0.05, 0.0) < mos(0.0, 0.0));
+        assert!(mos(0.0, 60.0) < mos(0.0, 0.0));
+        assert!(mos(0.5, 200.0) >= 1.0);
+    }
+}

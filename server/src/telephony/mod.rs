@@ -1,0 +1,10 @@
+//! Telephony: the SIP edge that carriers reach, its routing table, the RTP media of each call
+//! and the built-in services (echo test, prompt + DTMF test). Protocol logic stays in the
+//! sans-IO crates `switchboard-sip` and `switchboard-media`; this module is their I/O.
+
+pub mod edge;
+pub mod media;
+pub mod prompts;
+pub mod routing;
+
+pub use edge::SipEdge;
