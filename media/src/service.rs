@@ -64,7 +64,12 @@ pub struct Service {
 
 impl Service {
     pub fn echo(params: MediaParams) -> Service {
-        Service::new(params, Mode::Echo { queue: VecDeque::new() })
+        Service::new(
+            params,
+            Mode::Echo {
+                queue: VecDeque::new(),
+            },
+        )
     }
 
     /// The prompt test: play `prompt`, collect digits, read them back.
@@ -135,11 +140,14 @@ impl Service {
                 }
                 self.next_frame = Some(self.next_frame.map_or(now, |t| t) + PTIME);
                 if !*read_back
-                    && last_digit.is_some_and(|t| now >= t + DIGIT_TIMEOUT || self.digits.ends_with('#'))
+                    && last_digit
+                        .is_some_and(|t| now >= t + DIGIT_TIMEOUT || self.digits.ends_with('#'))
                 {
                     *read_back = true;
                     for key in self.digits.chars() {
-                        if let Some(v) = key.to_digit(10).and_then(|d| voices.digits.get(d as usize)) {
+                        if let Some(v) =
+                            key.to_digit(10).and_then(|d| voices.digits.get(d as usize))
+                        {
                             script.extend(v.iter().copied());
                             script.extend(std::iter::repeat_n(0, voices.gap));
                         }
@@ -204,7 +212,14 @@ mod tests {
 
     fn packet(pt: u8, seq: u16, ts: u32, payload: &[u8]) -> Vec<u8> {
         let mut b = Vec::new();
-        RtpHeader { marker: false, payload_type: pt, sequence: seq, timestamp: ts, ssrc: 7 }.write(payload, &mut b);
+        RtpHeader {
+            marker: false,
+            payload_type: pt,
+            sequence: seq,
+            timestamp: ts,
+            ssrc: 7,
+        }
+        .write(payload, &mut b);
         b
     }
 
@@ -221,14 +236,20 @@ mod tests {
             }
         }
         assert_eq!(sent.len(), 3);
-        let parsed: Vec<RtpPacket<'_>> = sent.iter().map(|b| RtpPacket::parse(b).expect("rtp")).collect();
+        let parsed: Vec<RtpPacket<'_>> = sent
+            .iter()
+            .map(|b| RtpPacket::parse(b).expect("rtp"))
+            .collect();
         assert_eq!(parsed[1].payload, &[1u8; 160]);
         assert_eq!(parsed[0].ssrc, 0xabcd_1234);
         assert_eq!(parsed[1].sequence, parsed[0].sequence.wrapping_add(1));
         assert_eq!(parsed[1].timestamp, parsed[0].timestamp.wrapping_add(160));
         assert!(parsed[0].marker && !parsed[1].marker);
         // Packets of another payload type are not echoed.
-        s.on_rtp(t0, &RtpPacket::parse(&packet(8, 200, 0, &[1; 160])).expect("rtp"));
+        s.on_rtp(
+            t0,
+            &RtpPacket::parse(&packet(8, 200, 0, &[1; 160])).expect("rtp"),
+        );
         assert!(s.poll_transmit(t0).is_none());
     }
 
@@ -254,7 +275,11 @@ mod tests {
             t += PTIME;
         }
         assert_eq!(frames.len(), 10);
-        assert!(frames.iter().all(|f| RtpPacket::parse(f).expect("rtp").payload[0] == Law::Mu.encode(1000)));
+        assert!(
+            frames
+                .iter()
+                .all(|f| RtpPacket::parse(f).expect("rtp").payload[0] == Law::Mu.encode(1000))
+        );
         // The caller presses 4, 2, #.
         for (i, key) in [4u8, 2, 11].into_iter().enumerate() {
             for (_, payload) in key_press(key, 60, 10) {
@@ -269,7 +294,10 @@ mod tests {
             step(&mut s, t, &mut frames);
             t += PTIME;
         }
-        let first: Vec<i16> = frames.iter().map(|f| Law::Mu.decode(RtpPacket::parse(f).expect("rtp").payload[0])).collect();
+        let first: Vec<i16> = frames
+            .iter()
+            .map(|f| Law::Mu.decode(RtpPacket::parse(f).expect("rtp").payload[0]))
+            .collect();
         assert!((480..=520).contains(&first[0]), "{first:?}");
         assert_eq!(first[2], 0);
         assert!((290..=310).contains(&first[3]), "{first:?}");

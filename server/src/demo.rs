@@ -247,7 +247,9 @@ pub fn print_logins(addr: SocketAddr, sip: Option<SocketAddr>) {
         }
     }
     if let Some(sip) = sip {
-        out.push_str(&format!("SIP (UDP and TCP): {sip}; demo numbers, callable from 127.0.0.1:\n"));
+        out.push_str(&format!(
+            "SIP (UDP and TCP): {sip}; demo numbers, callable from 127.0.0.1:\n"
+        ));
         for t in &TENANTS {
             for (number, destination, _) in t.numbers {
                 out.push_str(&format!("  {:<8} {number:<14} {destination}\n", t.slug));

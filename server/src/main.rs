@@ -43,7 +43,7 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             if demo {
                 demo::seed(app.store()).await.context("seeding the demo")?;
-                app.routing_changed();
+                app.reload_routing().await?;
                 demo::print_logins(app.local_addr(), app.sip_addr());
             }
             app.run_until(startup::shutdown_signal()).await

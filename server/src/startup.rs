@@ -20,7 +20,6 @@ pub struct Application {
     database: Database,
     store: Store,
     sip: Option<SipEdge>,
-    routing: Arc<tokio::sync::watch::Sender<u64>>,
 }
 
 impl Application {
@@ -64,14 +63,12 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
             routing: Arc::new(routing),
         };
-        let routing = state.routing.clone();
         Ok(Application {
             listener,
             router: api::router(state),
             database,
             store,
             sip,
-            routing,
         })
     }
 
@@ -88,9 +85,12 @@ impl Application {
         self.sip.as_ref().map(|s| s.addr)
     }
 
-    /// Tell the SIP edge to reload trunks and numbers (after seeding them directly).
-    pub fn routing_changed(&self) {
-        self.routing.send_modify(|v| *v = v.wrapping_add(1));
+    /// Reload the SIP edge's trunks and numbers now (after seeding them directly).
+    pub async fn reload_routing(&self) -> anyhow::Result<()> {
+        match &self.sip {
+            Some(sip) => sip.reload().await,
+            None => Ok(()),
+        }
     }
 
     /// The store, for seeding (demo data, tests).

@@ -11,7 +11,9 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::Utc;
 use rsipstack::EndpointBuilder;
-use rsipstack::dialog::dialog::{DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason};
+use rsipstack::dialog::dialog::{
+    DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason,
+};
 use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::platform::CancellationToken;
@@ -70,36 +72,52 @@ pub struct SipEdge {
 impl SipEdge {
     /// Bind the transports, load the routing table, close the records a crash of this node left
     /// open, and start serving.
-    pub async fn start(settings: SipSettings, store: Store, mut routing: watch::Receiver<u64>) -> anyhow::Result<SipEdge> {
+    pub async fn start(
+        settings: SipSettings,
+        store: Store,
+        mut routing: watch::Receiver<u64>,
+    ) -> anyhow::Result<SipEdge> {
         let cancel = CancellationToken::new();
         let transports = TransportLayer::new(cancel.clone());
-        let external = settings.public_ip.map(|ip| SocketAddr::new(ip, settings.listen.port()));
-        let udp = UdpConnection::create_connection(settings.listen, external, Some(cancel.child_token()))
-            .await
-            .with_context(|| format!("binding SIP/UDP {}", settings.listen))?;
+        let external = settings
+            .public_ip
+            .map(|ip| SocketAddr::new(ip, settings.listen.port()));
+        let udp =
+            UdpConnection::create_connection(settings.listen, external, Some(cancel.child_token()))
+                .await
+                .with_context(|| format!("binding SIP/UDP {}", settings.listen))?;
         let advertised = udp
             .get_addr()
             .get_socketaddr()
             .map_err(|e| anyhow::anyhow!("SIP/UDP address: {e}"))?;
         let bound_port = advertised.port();
         transports.add_transport(udp.into());
-        let tcp = TcpListenerConnection::new(SocketAddr::new(settings.listen.ip(), bound_port), external)
-            .await
-            .context("SIP/TCP listener")?;
+        let tcp =
+            TcpListenerConnection::new(SocketAddr::new(settings.listen.ip(), bound_port), external)
+                .await
+                .context("SIP/TCP listener")?;
         transports.add_transport(tcp.into());
         let endpoint: Endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transports)
             .with_user_agent("Switchboard")
             .build();
-        let incoming = endpoint.incoming_transactions().map_err(|e| anyhow::anyhow!("{e}"))?;
+        let incoming = endpoint
+            .incoming_transactions()
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let dialogs = Arc::new(DialogLayer::new(endpoint.inner.clone()));
         let (state_tx, state_rx) = dialogs.new_dialog_state_channel();
         let media_ip = settings.public_ip.unwrap_or(advertised.ip());
-        let contact = Uri::try_from(format!("sip:switchboard@{}", SocketAddr::new(media_ip, bound_port)).as_str())
-            .map_err(|e| anyhow::anyhow!("contact URI: {e}"))?;
+        let contact = Uri::try_from(
+            format!("sip:switchboard@{}", SocketAddr::new(media_ip, bound_port)).as_str(),
+        )
+        .map_err(|e| anyhow::anyhow!("contact URI: {e}"))?;
         let ports = PortPool::new(
-            if settings.listen.ip().is_unspecified() { settings.listen.ip() } else { media_ip },
+            if settings.listen.ip().is_unspecified() {
+                settings.listen.ip()
+            } else {
+                media_ip
+            },
             settings.rtp_port_min,
             settings.rtp_port_max,
         );
@@ -158,7 +176,12 @@ impl SipEdge {
 
     /// Hang up every call (BYE), close their records, stop the transports.
     pub async fn shutdown(self) {
-        let ids: Vec<String> = self.edge.calls.lock().map(|c| c.keys().cloned().collect()).unwrap_or_default();
+        let ids: Vec<String> = self
+            .edge
+            .calls
+            .lock()
+            .map(|c| c.keys().cloned().collect())
+            .unwrap_or_default();
         for id in ids {
             if let Some(d) = self.edge.find_dialog(&id) {
                 self.edge.set_ending(&id, "shutdown", "system");
@@ -173,6 +196,11 @@ impl SipEdge {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         self.cancel.cancel();
+    }
+
+    /// Reload trunks and numbers now (after seeding them directly in the store).
+    pub async fn reload(&self) -> anyhow::Result<()> {
+        self.edge.reload().await
     }
 
     /// Calls in progress on this node.
@@ -191,7 +219,11 @@ impl Edge {
         if let Ok(mut t) = self.table.write() {
             *t = Arc::new(table);
         }
-        tracing::debug!(trunks = trunks.len(), numbers = numbers.len(), "SIP routing table loaded");
+        tracing::debug!(
+            trunks = trunks.len(),
+            numbers = numbers.len(),
+            "SIP routing table loaded"
+        );
         Ok(())
     }
 
@@ -286,8 +318,16 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
     let Some(source) = source else {
         return refuse(tx, StatusCode::BadRequest, "bad_request").await;
     };
-    let user = req.uri.auth.as_ref().map(|a| a.user.clone()).unwrap_or_default();
-    let sip_call_id = req.call_id_header().map(|h| h.value().to_owned()).unwrap_or_default();
+    let user = req
+        .uri
+        .auth
+        .as_ref()
+        .map(|a| a.user.clone())
+        .unwrap_or_default();
+    let sip_call_id = req
+        .call_id_header()
+        .map(|h| h.value().to_owned())
+        .unwrap_or_default();
     let from_user = req
         .from_header()
         .ok()
@@ -307,7 +347,8 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         }
     };
     let tenant = number.tenant;
-    let from_number = super::routing::dialled_number(&from_user).map_or(from_user.clone(), |n| n.as_str().to_owned());
+    let from_number = super::routing::dialled_number(&from_user)
+        .map_or(from_user.clone(), |n| n.as_str().to_owned());
     let call_id = crate::store::new_id();
     let record = NewCall {
         id: call_id,
@@ -360,7 +401,10 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         tracing::warn!(tenant_id = %tenant, "concurrent-call quota reached");
         return refuse(tx, StatusCode::ServiceUnavailable, "quota").await;
     }
-    let offer = match std::str::from_utf8(&req.body).map_err(|_| ()).and_then(|b| SessionDescription::parse(b).map_err(|_| ())) {
+    let offer = match std::str::from_utf8(&req.body)
+        .map_err(|_| ())
+        .and_then(|b| SessionDescription::parse(b).map_err(|_| ()))
+    {
         Ok(o) => o,
         Err(()) => {
             close_record(&edge.store, tenant, call_id, &reject("rejected", 488)).await;
@@ -385,10 +429,12 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
     };
     let rtp_port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
     let mut tx = tx;
-    let dialog = match edge
-        .dialogs
-        .get_or_create_server_invite(&tx, edge.state_tx.clone(), None, Some(edge.contact.clone()))
-    {
+    let dialog = match edge.dialogs.get_or_create_server_invite(
+        &tx,
+        edge.state_tx.clone(),
+        None,
+        Some(edge.contact.clone()),
+    ) {
         Ok(d) => d,
         Err(e) => {
             tracing::info!(error = %e, "INVITE does not start a dialog");
@@ -467,7 +513,12 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
     let max = Duration::from_secs(edge.settings.max_call_secs);
     tokio::spawn(async move {
         tokio::time::sleep(max).await;
-        if edge.calls.lock().map(|c| c.contains_key(&dialog_id)).unwrap_or(false) {
+        if edge
+            .calls
+            .lock()
+            .map(|c| c.contains_key(&dialog_id))
+            .unwrap_or(false)
+        {
             edge.set_ending(&dialog_id, "max_duration", "system");
             let _ = control.bye().await;
         }
@@ -507,7 +558,8 @@ async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
                     (None, _) => ("failed", "system", 500),
                 };
                 let loss = if outcome.packets_received > 0 {
-                    outcome.packets_lost.max(0) as f64 / (outcome.packets_received as f64 + outcome.packets_lost.max(0) as f64)
+                    outcome.packets_lost.max(0) as f64
+                        / (outcome.packets_received as f64 + outcome.packets_lost.max(0) as f64)
                 } else {
                     0.0
                 };

@@ -81,10 +81,16 @@ mod tests {
         let p = Prompts::load().expect("prompts decode");
         for locale in ["en", "bg", "ru"] {
             let set = p.for_locale(locale);
-            assert!(set.enter_digits.len() > 8000, "{locale}: prompt shorter than a second");
+            assert!(
+                set.enter_digits.len() > 8000,
+                "{locale}: prompt shorter than a second"
+            );
             assert_eq!(set.digits.digits.len(), 10);
             for d in &set.digits.digits {
-                assert!(d.len() > 1600 && d.iter().any(|s| s.unsigned_abs() > 1000), "{locale}: a digit is silent");
+                assert!(
+                    d.len() > 1600 && d.iter().any(|s| s.unsigned_abs() > 1000),
+                    "{locale}: a digit is silent"
+                );
             }
         }
     }

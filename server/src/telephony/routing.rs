@@ -67,14 +67,24 @@ pub struct RoutingTable {
 fn contains((net, bits): (IpAddr, u8), ip: IpAddr) -> bool {
     match (net, ip) {
         (IpAddr::V4(n), IpAddr::V4(a)) => {
-            let mask = if bits == 0 { 0 } else { u32::MAX << (32 - u32::from(bits)) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u32::MAX << (32 - u32::from(bits))
+            };
             u32::from(n) & mask == u32::from(a) & mask
         }
         (IpAddr::V6(n), IpAddr::V6(a)) => {
-            let mask = if bits == 0 { 0 } else { u128::MAX << (128 - u32::from(bits)) };
+            let mask = if bits == 0 {
+                0
+            } else {
+                u128::MAX << (128 - u32::from(bits))
+            };
             u128::from(n) & mask == u128::from(a) & mask
         }
-        (IpAddr::V4(n), IpAddr::V6(a)) => a.to_ipv4_mapped().is_some_and(|a| contains((IpAddr::V4(n), bits), IpAddr::V4(a))),
+        (IpAddr::V4(n), IpAddr::V6(a)) => a
+            .to_ipv4_mapped()
+            .is_some_and(|a| contains((IpAddr::V4(n), bits), IpAddr::V4(a))),
         (IpAddr::V6(_), IpAddr::V4(_)) => false,
     }
 }
@@ -83,7 +93,10 @@ fn contains((net, bits): (IpAddr, u8), ip: IpAddr) -> bool {
 /// (carriers differ; national formats would need the trunk's country and are not guessed).
 pub fn dialled_number(user: &str) -> Option<PhoneNumber> {
     let user = user.split(';').next().unwrap_or(user);
-    let digits: String = user.chars().filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' ')).collect();
+    let digits: String = user
+        .chars()
+        .filter(|c| !matches!(c, '-' | '.' | '(' | ')' | ' '))
+        .collect();
     match digits.strip_prefix('+') {
         Some(_) => PhoneNumber::parse_e164(&digits).ok(),
         None => PhoneNumber::parse_e164(&format!("+{digits}")).ok(),
@@ -99,7 +112,11 @@ impl RoutingTable {
                 tenant: t.tenant_id.map(TenantId),
                 name: t.name.clone(),
                 channel_limit: u32::try_from(t.channel_limit).unwrap_or(0),
-                cidrs: t.inbound_cidrs.iter().filter_map(|c| parse_cidr(c).ok()).collect(),
+                cidrs: t
+                    .inbound_cidrs
+                    .iter()
+                    .filter_map(|c| parse_cidr(c).ok())
+                    .collect(),
             })
             .collect();
         let numbers = numbers
@@ -136,7 +153,11 @@ impl RoutingTable {
     }
 
     /// Route an inbound call from `source` to the dialled `user` part.
-    pub fn route(&self, source: IpAddr, user: &str) -> Result<(&TrunkEntry, &NumberEntry), RouteError> {
+    pub fn route(
+        &self,
+        source: IpAddr,
+        user: &str,
+    ) -> Result<(&TrunkEntry, &NumberEntry), RouteError> {
         let trunk = self.trunk_for(source).ok_or(RouteError::UnknownSource)?;
         let number = dialled_number(user)
             .and_then(|n| self.numbers.get(n.as_str()))
@@ -191,23 +212,63 @@ mod tests {
         let table = RoutingTable::build(
             &[
                 trunk("shared", None, &["203.0.113.0/24"]),
-                trunk("globex-only", Some(globex), &["203.0.113.128/25", "2001:db8::/32"]),
+                trunk(
+                    "globex-only",
+                    Some(globex),
+                    &["203.0.113.128/25", "2001:db8::/32"],
+                ),
             ],
-            &[number(acme, "+15550100100", "echo"), number(globex, "+35924900100", "prompt_dtmf")],
+            &[
+                number(acme, "+15550100100", "echo"),
+                number(globex, "+35924900100", "prompt_dtmf"),
+            ],
         );
         let ip = |s: &str| s.parse::<IpAddr>().expect("ip");
-        let (t, n) = table.route(ip("203.0.113.5"), "+15550100100").expect("route");
-        assert_eq!((t.name.as_str(), n.destination), ("shared", Destination::Echo));
+        let (t, n) = table
+            .route(ip("203.0.113.5"), "+15550100100")
+            .expect("route");
+        assert_eq!(
+            (t.name.as_str(), n.destination),
+            ("shared", Destination::Echo)
+        );
         // International digits without +, and URI parameters, are understood.
-        assert!(table.route(ip("203.0.113.5"), "15550100100;user=phone").is_ok());
+        assert!(
+            table
+                .route(ip("203.0.113.5"), "15550100100;user=phone")
+                .is_ok()
+        );
         // The most specific CIDR wins; a dedicated trunk carries only its tenant's numbers.
-        let (t, _) = table.route(ip("203.0.113.200"), "+35924900100").expect("route");
+        let (t, _) = table
+            .route(ip("203.0.113.200"), "+35924900100")
+            .expect("route");
         assert_eq!(t.name, "globex-only");
-        assert_eq!(table.route(ip("203.0.113.200"), "+15550100100").err(), Some(RouteError::UnknownNumber));
-        assert_eq!(table.route(ip("2001:db8::1"), "+35924900100").map(|(t, _)| t.name.as_str()), Ok("globex-only"));
-        assert_eq!(table.route(ip("198.51.100.1"), "+15550100100").err(), Some(RouteError::UnknownSource));
-        assert_eq!(table.route(ip("203.0.113.5"), "+19999999999").err(), Some(RouteError::UnknownNumber));
-        assert_eq!(table.route(ip("203.0.113.5"), "alice").err(), Some(RouteError::UnknownNumber));
-        assert_eq!(table.route(ip("::ffff:203.0.113.5"), "+15550100100").map(|(t, _)| t.name.as_str()), Ok("shared"));
+        assert_eq!(
+            table.route(ip("203.0.113.200"), "+15550100100").err(),
+            Some(RouteError::UnknownNumber)
+        );
+        assert_eq!(
+            table
+                .route(ip("2001:db8::1"), "+35924900100")
+                .map(|(t, _)| t.name.as_str()),
+            Ok("globex-only")
+        );
+        assert_eq!(
+            table.route(ip("198.51.100.1"), "+15550100100").err(),
+            Some(RouteError::UnknownSource)
+        );
+        assert_eq!(
+            table.route(ip("203.0.113.5"), "+19999999999").err(),
+            Some(RouteError::UnknownNumber)
+        );
+        assert_eq!(
+            table.route(ip("203.0.113.5"), "alice").err(),
+            Some(RouteError::UnknownNumber)
+        );
+        assert_eq!(
+            table
+                .route(ip("::ffff:203.0.113.5"), "+15550100100")
+                .map(|(t, _)| t.name.as_str()),
+            Ok("shared")
+        );
     }
 }

@@ -19,7 +19,8 @@ pub const JWT_SECRET: &str = "test-signing-key-0123456789abcdef";
 
 pub struct TestApp {
     pub base: String,
-    /// Where the SIP edge listens (UDP and TCP).
+    /// Where the SIP edge listens (UDP and TCP); the SIP tests call it.
+    #[allow(dead_code)]
     pub sip: std::net::SocketAddr,
     pub client: reqwest::Client,
     pub store: Store,
@@ -95,6 +96,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.sip.rtp_port_min = 40000;
     settings.sip.rtp_port_max = 49999;
     configure(&mut settings);
+    if std::env::var_os("TEST_LOG").is_some() {
+        switchboard::telemetry::init_logging(&settings.log);
+    }
 
     let app = Application::build(settings)
         .await
@@ -102,6 +106,9 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     demo::seed(app.store())
         .await
         .expect("seed the demo tenants");
+    app.reload_routing()
+        .await
+        .expect("load the SIP routing table");
     let store = app.store().clone();
     let base = format!("http://{}", app.local_addr());
     let sip = app.sip_addr().expect("the SIP edge runs");

@@ -1,0 +1,293 @@
+//! SIP end-to-end tests with a real peer: `sipp` (Debian `sip-tester`) plays the carrier against
+//! a Switchboard server on a fresh database. Scenarios live in `e2e/sip/`.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::process::Command;
+use std::time::Duration;
+
+use helpers::{TestApp, spawn_app, spawn_app_with};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../e2e/sip")
+        .join(name)
+}
+
+/// A free UDP port on loopback (even, with the next one free too, for sipp's media).
+fn free_port() -> u16 {
+    loop {
+        let s = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let p = s.local_addr().expect("addr").port();
+        if p.is_multiple_of(2) && p < 65000 && UdpSocket::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+/// Run sipp once with `scenario` calling `number`; returns whether every call succeeded.
+async fn sipp(app: &TestApp, scenario_file: &str, number: &str, keys: &[(&str, &str)]) -> bool {
+    let mut path = scenario(scenario_file);
+    if let Some((_, code)) = keys.iter().find(|(k, _)| *k == "code") {
+        let text = std::fs::read_to_string(&path)
+            .expect("scenario")
+            .replace("[code]", code);
+        path = std::env::temp_dir().join(format!(
+            "sb-refused-{code}-{}.xml",
+            uuid::Uuid::new_v4().simple()
+        ));
+        std::fs::write(&path, text).expect("write scenario");
+    }
+    let mut cmd = Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(&path)
+        .args([
+            "-s",
+            number,
+            "-m",
+            "1",
+            "-nostdin",
+            "-i",
+            "127.0.0.1",
+            "-timeout",
+            "30s",
+        ])
+        .args([
+            "-p",
+            &free_port().to_string(),
+            "-mp",
+            &free_port().to_string(),
+        ])
+        .arg(app.sip.to_string())
+        .current_dir(std::env::temp_dir());
+    for (k, v) in keys.iter().filter(|(k, _)| *k != "code") {
+        cmd.args(["-key", k, v]);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("sipp runs (install Debian's sip-tester)");
+    if !out.status.success() {
+        eprintln!("sipp failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.status.success()
+}
+
+/// The tenant's calls, waiting until `n` of them have ended.
+async fn ended_calls(app: &TestApp, tenant: &str, n: usize) -> Vec<Value> {
+    let token = app.token(tenant, "admin").await;
+    for _ in 0..100 {
+        let (_, page) = app.get_json("/api/v1/calls", &token).await;
+        let calls: Vec<Value> = page["items"].as_array().cloned().unwrap_or_default();
+        if calls.iter().filter(|c| c["ended_at"].is_string()).count() >= n {
+            return calls;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{n} ended calls never appeared");
+}
+
+#[tokio::test]
+async fn a_carrier_call_to_the_echo_test_gets_its_audio_back_and_one_complete_record() {
+    let app = spawn_app().await;
+    assert!(
+        sipp(
+            &app,
+            "call-audio.xml",
+            "+15550100100",
+            &[("from", "+15550101001")]
+        )
+        .await
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls.len(), 1, "exactly one record: {calls:?}");
+    let call = &calls[0];
+    assert_eq!(call["direction"], "inbound");
+    assert_eq!(call["from_number"], "+15550101001");
+    assert_eq!(call["to_number"], "+15550100100");
+    assert_eq!(call["hangup_cause"], "answered");
+    assert_eq!(call["hangup_side"], "caller");
+    assert_eq!(call["codec"], "PCMA");
+    let duration = call["duration_ms"].as_i64().expect("duration");
+    assert!(
+        (2500..6000).contains(&duration),
+        "duration {duration} ms for a 3 s call"
+    );
+    let q = &call["quality"];
+    let received = q["packets_received"].as_u64().expect("received");
+    let sent = q["packets_sent"].as_u64().expect("sent");
+    assert!(received >= 50, "{q}");
+    assert_eq!(sent, received, "every packet heard is echoed: {q}");
+    // globex sees none of it.
+    let globex = app.token("globex", "admin").await;
+    let (_, page) = app.get_json("/api/v1/calls", &globex).await;
+    assert_eq!(page["items"], json!([]));
+}
+
+#[tokio::test]
+async fn dtmf_sent_to_the_prompt_test_lands_on_the_call_record() {
+    let app = spawn_app().await;
+    assert!(
+        sipp(
+            &app,
+            "call-dtmf.xml",
+            "+15550100101",
+            &[("from", "+15550101002")]
+        )
+        .await
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["dtmf_digits"], "12#");
+    // The prompt was played to the caller while the digits came in.
+    assert!(calls[0]["quality"]["packets_sent"].as_u64().expect("sent") > 50);
+}
+
+#[tokio::test]
+async fn unknown_numbers_unknown_sources_and_a_full_quota_are_refused() {
+    let app = spawn_app().await;
+    assert!(
+        sipp(&app, "refused.xml", "+19995550000", &[("code", "404")]).await,
+        "unknown number: 404"
+    );
+
+    let platform = app.platform_token().await;
+    let acme = app.tenant_id("acme").await;
+    let resp = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/tenants/{acme}"),
+            &platform,
+            Some(json!({ "max_concurrent_calls": 0 })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(
+        sipp(&app, "refused.xml", "+15550100100", &[("code", "503")]).await,
+        "quota full: 503"
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(
+        (
+            calls[0]["hangup_cause"].as_str(),
+            calls[0]["sip_code"].as_i64()
+        ),
+        (Some("rejected"), Some(503))
+    );
+
+    let (_, trunks) = app.get_json("/api/v1/trunks", &platform).await;
+    let trunk = trunks["items"][0]["id"]
+        .as_str()
+        .expect("loopback trunk")
+        .to_owned();
+    let resp = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/trunks/{trunk}"),
+            &platform,
+            Some(json!({ "inbound_cidrs": ["127.0.0.2/32"] })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    // The edge reloads its routing table when trunks change.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        sipp(&app, "refused.xml", "+15550100101", &[("code", "403")]).await,
+        "unknown source: 403"
+    );
+}
+
+#[tokio::test]
+async fn switchboard_hangs_up_a_call_that_reaches_the_maximum_duration() {
+    let app = spawn_app_with(|s| s.sip.max_call_secs = 1).await;
+    assert!(sipp(&app, "wait-bye.xml", "+15550100100", &[]).await);
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "max_duration");
+    assert_eq!(calls[0]["hangup_side"], "system");
+    assert_eq!(calls[0]["codec"], "PCMU");
+}
+
+/// Send `bytes` and return the first line of the answer, if one comes within a second.
+fn exchange(socket: &UdpSocket, to: std::net::SocketAddr, bytes: &[u8]) -> Option<String> {
+    socket.send_to(bytes, to).ok()?;
+    let mut buf = [0u8; 4096];
+    let (n, _) = socket.recv_from(&mut buf).ok()?;
+    String::from_utf8_lossy(&buf[..n])
+        .lines()
+        .next()
+        .map(str::to_owned)
+}
+
+fn options(n: usize, port: u16) -> Vec<u8> {
+    format!(
+        "OPTIONS sip:switchboard@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-ping-{n}\r\n\
+         From: <sip:probe@127.0.0.1>;tag=probe{n}\r\nTo: <sip:switchboard@127.0.0.1>\r\nCall-ID: ping-{n}@probe\r\n\
+         CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    )
+    .into_bytes()
+}
+
+#[tokio::test]
+async fn the_edge_survives_every_rfc_4475_torture_message_and_still_answers_options() {
+    let app = spawn_app().await;
+    let to = app.sip;
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e/sip/rfc4475");
+    let result = tokio::task::spawn_blocking(move || {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        let port = socket.local_addr().expect("addr").port();
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .expect("torture directory")
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.extension().is_some_and(|e| e == "sip"))
+            .collect();
+        files.sort();
+        let mut checked = 0;
+        for (i, file) in files.iter().enumerate() {
+            let message = std::fs::read(file).expect("read");
+            socket.send_to(&message, to).expect("send");
+            // Drain whatever the torture message provoked, then ping.
+            socket
+                .set_read_timeout(Some(Duration::from_millis(100)))
+                .expect("timeout");
+            let mut buf = [0u8; 8192];
+            while socket.recv_from(&mut buf).is_ok() {}
+            socket
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .expect("timeout");
+            let answer = exchange(&socket, to, &options(i, port));
+            assert_eq!(
+                answer.as_deref(),
+                Some("SIP/2.0 200 OK"),
+                "no OPTIONS answer after {}",
+                file.display()
+            );
+            checked += 1;
+        }
+        // Datagrams that are not SIP at all.
+        for junk in [
+            &b"\x00\x01\x02"[..],
+            b"INVITE",
+            &[0xffu8; 3000],
+            b"SIP/2.0 200 OK\r\n\r\n",
+        ] {
+            socket.send_to(junk, to).expect("send");
+        }
+        assert_eq!(
+            exchange(&socket, to, &options(999, port)).as_deref(),
+            Some("SIP/2.0 200 OK")
+        );
+        checked
+    })
+    .await
+    .expect("join");
+    assert!(result >= 49, "only {result} torture messages checked");
+}
