@@ -18,11 +18,12 @@ use rsipstack::dialog::dialog_layer::DialogLayer;
 use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::platform::CancellationToken;
 use rsipstack::sip::prelude::HeadersExt;
-use rsipstack::sip::{Header, Method, StatusCode, Uri};
+use rsipstack::sip::{Header, Method, SipMessage, StatusCode, Uri};
+use rsipstack::transaction::endpoint::TransportEventInspector;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transaction::{Endpoint, TransactionReceiver};
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{TcpListenerConnection, TransportLayer};
+use rsipstack::transport::{TcpListenerConnection, TransportEvent, TransportLayer};
 use serde_json::json;
 use switchboard_media::g711::Law;
 use switchboard_media::service::{MediaParams, Service};
@@ -33,6 +34,7 @@ use uuid::Uuid;
 use super::media::{self, MediaHandle, PortPool};
 use super::prompts::Prompts;
 use super::routing::{Destination, RouteError, RoutingTable};
+use crate::auth::rate_limit::WindowCounter;
 use crate::settings::SipSettings;
 use crate::store::call::{self, CallEnd, NewCall};
 use crate::store::{Store, TenantId, phone_number, tenant, trunk};
@@ -43,9 +45,56 @@ struct ActiveCall {
     tenant: TenantId,
     trunk: Uuid,
     codec: Codec,
+    /// Our side of the session, to answer re-INVITEs (hold, unhold, session refresh).
+    local: LocalAudio,
     media: MediaHandle,
     /// Set when we end the call ourselves, to record why.
     ending: Option<(&'static str, &'static str)>,
+}
+
+/// User agents of SIP scanners (friendly-scanner is SIPVicious's default). Their requests are
+/// dropped without an answer: answering only helps them map the server.
+const SCANNERS: [&str; 6] = [
+    "friendly-scanner",
+    "sipvicious",
+    "sipcli",
+    "sip-scan",
+    "sundayddr",
+    "pplsip",
+];
+
+/// Drops scanners and sources that send more requests than the per-second limit, before the
+/// transaction layer spends anything on them.
+struct Gate {
+    per_source: Mutex<WindowCounter>,
+}
+
+#[async_trait::async_trait]
+impl TransportEventInspector for Gate {
+    async fn handle(&self, event: TransportEvent) -> Option<TransportEvent> {
+        if let TransportEvent::Incoming(SipMessage::Request(req), _, from) = &event {
+            let ua = req
+                .user_agent_header()
+                .map(|h| h.value().to_ascii_lowercase())
+                .unwrap_or_default();
+            if SCANNERS.iter().any(|s| ua.contains(s)) {
+                metrics::counter!("sip_requests_dropped_total", "reason" => "scanner").increment(1);
+                return None;
+            }
+            if let Ok(addr) = from.get_socketaddr() {
+                let key = addr.ip().to_string();
+                let now = std::time::Instant::now();
+                let mut limiter = self.per_source.lock().unwrap_or_else(|p| p.into_inner());
+                if limiter.check(now, &key).is_err() {
+                    metrics::counter!("sip_requests_dropped_total", "reason" => "rate_limited")
+                        .increment(1);
+                    return None;
+                }
+                limiter.hit(now, &key);
+            }
+        }
+        Some(event)
+    }
 }
 
 struct Edge {
@@ -101,6 +150,12 @@ impl SipEdge {
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transports)
             .with_user_agent("Switchboard")
+            .with_transport_inspector(Box::new(Gate {
+                per_source: Mutex::new(WindowCounter::new(
+                    settings.requests_per_source_per_sec,
+                    Duration::from_secs(1),
+                )),
+            }))
             .build();
         let incoming = endpoint
             .incoming_transactions()
@@ -469,19 +524,17 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         .we_send()
         .then(|| SocketAddr::new(session.remote_addr, session.remote_port));
     let media = media::spawn(socket, remote, service);
-    let answer = sdp::write(
-        &LocalAudio {
-            session_id: u64::from(rand::random::<u32>()),
-            session_version: 1,
-            addr: edge.media_ip,
-            port: rtp_port,
-            codecs: vec![session.codec],
-            telephone_event: session.telephone_event,
-            direction: session.direction,
-            ptime: session.ptime,
-        },
-        Some((&offer, session.media_index)),
-    );
+    let local = LocalAudio {
+        session_id: u64::from(rand::random::<u32>()),
+        session_version: 1,
+        addr: edge.media_ip,
+        port: rtp_port,
+        codecs: vec![session.codec],
+        telephone_event: session.telephone_event,
+        direction: session.direction,
+        ptime: session.ptime,
+    };
+    let answer = sdp::write(&local, Some((&offer, session.media_index)));
     if let Ok(mut calls) = edge.calls.lock() {
         calls.insert(
             dialog_id.clone(),
@@ -490,6 +543,7 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
                 tenant,
                 trunk: trunk.id,
                 codec: session.codec,
+                local,
                 media,
                 ending: None,
             },
@@ -538,8 +592,69 @@ async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'
     }
 }
 
+/// Answer a re-INVITE (RFC 3261 14.2): hold, unhold or a session refresh. The media keeps its
+/// port and codec; the direction follows the new offer.
+fn answer_reinvite(edge: &Edge, key: &str, body: &[u8]) -> Result<String, StatusCode> {
+    let mut calls = edge
+        .calls
+        .lock()
+        .map_err(|_| StatusCode::ServerInternalError)?;
+    let call = calls
+        .get_mut(key)
+        .ok_or(StatusCode::CallTransactionDoesNotExist)?;
+    call.local.session_version += 1;
+    if body.is_empty() {
+        // An offerless re-INVITE: our 200 carries the offer (RFC 3264 section 8).
+        call.local.direction = switchboard_sip::sdp::Direction::SendRecv;
+        return Ok(sdp::write(&call.local, None));
+    }
+    let offer = std::str::from_utf8(body)
+        .ok()
+        .and_then(|b| SessionDescription::parse(b).ok())
+        .ok_or(StatusCode::NotAcceptableHere)?;
+    let policy = AudioPolicy {
+        codecs: vec![call.codec],
+    };
+    let session = sdp::negotiate(&offer, &policy).map_err(|_| StatusCode::NotAcceptableHere)?;
+    call.local.direction = session.direction;
+    Ok(sdp::write(&call.local, Some((&offer, session.media_index))))
+}
+
 async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
     while let Some(state) = rx.recv().await {
+        if let DialogState::Updated(id, req, handle) = &state {
+            let result = if req.method == Method::Invite {
+                answer_reinvite(&edge, &id.to_string(), &req.body)
+            } else {
+                // UPDATE without a body (a session refresh).
+                Err(StatusCode::OK)
+            };
+            tokio::spawn({
+                let handle = handle.clone();
+                async move {
+                    let sent = match result {
+                        Ok(answer) => {
+                            let ct = Header::ContentType("application/sdp".into());
+                            handle
+                                .respond(StatusCode::OK, Some(vec![ct]), Some(answer.into_bytes()))
+                                .await
+                        }
+                        Err(code) => handle.reply(code).await,
+                    };
+                    if sent.is_err() {
+                        tracing::debug!("answering an in-dialog request failed");
+                    }
+                }
+            });
+            continue;
+        }
+        if let DialogState::Info(_, _, handle) | DialogState::Options(_, _, handle) = &state {
+            let handle = handle.clone();
+            tokio::spawn(async move {
+                let _ = handle.reply(StatusCode::OK).await;
+            });
+            continue;
+        }
         if let DialogState::Terminated(id, reason) = state {
             let key = id.to_string();
             edge.dialogs.remove_dialog(&id);

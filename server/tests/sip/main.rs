@@ -291,3 +291,59 @@ async fn the_edge_survives_every_rfc_4475_torture_message_and_still_answers_opti
     .expect("join");
     assert!(result >= 49, "only {result} torture messages checked");
 }
+
+#[tokio::test]
+async fn a_re_invite_puts_the_call_on_hold_and_back() {
+    let app = spawn_app().await;
+    assert!(sipp(&app, "hold.xml", "+15550100100", &[]).await);
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "answered");
+    assert_eq!(calls.len(), 1, "a re-INVITE is not a new call");
+}
+
+#[tokio::test]
+async fn scanners_get_no_answer_and_floods_are_throttled() {
+    let app = spawn_app_with(|s| s.sip.requests_per_source_per_sec = 20).await;
+    let to = app.sip;
+    let answered = tokio::task::spawn_blocking(move || {
+        let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
+        socket
+            .set_read_timeout(Some(Duration::from_millis(700)))
+            .expect("timeout");
+        let port = socket.local_addr().expect("addr").port();
+        let scanner = String::from_utf8(options(1, port)).expect("utf8").replace(
+            "Max-Forwards: 70\r\n",
+            "Max-Forwards: 70\r\nUser-Agent: friendly-scanner\r\n",
+        );
+        assert_eq!(
+            exchange(&socket, to, scanner.as_bytes()),
+            None,
+            "a scanner is answered"
+        );
+        // 40 requests at once from one source: the limit lets about 20 through.
+        for i in 0..40 {
+            socket.send_to(&options(100 + i, port), to).expect("send");
+        }
+        let mut answered = 0;
+        let mut buf = [0u8; 4096];
+        while socket.recv_from(&mut buf).is_ok() {
+            answered += 1;
+        }
+        // A second later the source is served again.
+        std::thread::sleep(Duration::from_millis(1100));
+        socket
+            .set_read_timeout(Some(Duration::from_secs(2)))
+            .expect("timeout");
+        assert_eq!(
+            exchange(&socket, to, &options(999, port)).as_deref(),
+            Some("SIP/2.0 200 OK")
+        );
+        answered
+    })
+    .await
+    .expect("join");
+    assert!(
+        (15..=25).contains(&answered),
+        "{answered} of 40 flood requests answered"
+    );
+}
