@@ -64,9 +64,7 @@ async fn list_calls(
                 .await?
                 .map(|t| t.country)
                 .unwrap_or_default();
-            let plan = DialPlan::for_country(&country)
-                .or_else(|| DialPlan::for_country("US"))
-                .expect("the dial-plan table contains US");
+            let plan = DialPlan::for_country_or_default(&country);
             let parsed = PhoneNumber::parse(n, plan)
                 .map_err(|e| ApiError::BadParameter(FieldError::new("number", e.to_string())))?;
             Some(parsed.as_str().to_owned())

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -71,13 +71,13 @@ pub struct CreateContact {
 #[serde(deny_unknown_fields)]
 pub struct UpdateContact {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub company: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     pub phones: Option<Vec<PhoneInput>>,
@@ -86,25 +86,13 @@ pub struct UpdateContact {
 }
 
 /// Tells "absent" (outer `None`) from "null" (`Some(None)`).
-fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(d).map(Some)
-}
-
 /// The tenant's dialling plan, for reading national numbers.
 async fn dial_plan(tx: &mut Tx, tenant: TenantId) -> Result<&'static DialPlan, ApiError> {
     let country = tenant::get(tx, tenant)
         .await?
         .map(|t| t.country)
         .unwrap_or_default();
-    // Tenants are created with a country from DIAL_PLANS; US is the fallback for rows edited by
-    // hand.
-    Ok(DialPlan::for_country(&country)
-        .or_else(|| DialPlan::for_country("US"))
-        .expect("the dial-plan table contains US"))
+    Ok(DialPlan::for_country_or_default(&country))
 }
 
 #[utoipa::path(

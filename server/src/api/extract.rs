@@ -168,6 +168,17 @@ fn friendly(type_name: &str) -> &str {
     }
 }
 
+/// For `Option<Option<T>>` fields of PATCH bodies: tells "absent" (outer `None`, with
+/// `#[serde(default)]`) from "null" (`Some(None)`, which clears the field).
+pub fn nullable<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    use serde::Deserialize as _;
+    Option::<T>::deserialize(d).map(Some)
+}
+
 /// `{ id }` in a path.
 #[derive(Debug, serde::Deserialize)]
 pub struct IdPath {

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
@@ -54,13 +54,9 @@ pub struct CreateNumber {
 #[serde(deny_unknown_fields)]
 pub struct UpdateNumber {
     pub destination: Option<String>,
-    #[serde(default, deserialize_with = "nullable")]
+    #[serde(default, deserialize_with = "super::extract::nullable")]
     #[schema(value_type = Option<String>)]
     pub label: Option<Option<String>>,
-}
-
-fn nullable<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(d).map(Some)
 }
 
 fn check_destination(v: &mut Validator, destination: &str) {
@@ -116,9 +112,9 @@ async fn create_number(
         .await?
         .map(|t| t.country)
         .ok_or_else(|| ApiError::field("tenant_id", "no such tenant"))?;
-    let plan = DialPlan::for_country(&country).or_else(|| DialPlan::for_country("US"));
+    let plan = DialPlan::for_country_or_default(&country);
     let mut v = Validator::default();
-    let number = plan.and_then(|p| v.check("number", PhoneNumber::parse(&body.number, p)));
+    let number = v.check("number", PhoneNumber::parse(&body.number, plan));
     check_destination(&mut v, &body.destination);
     let label = body
         .label

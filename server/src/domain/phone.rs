@@ -103,6 +103,12 @@ impl DialPlan {
     pub fn for_country(iso: &str) -> Option<&'static DialPlan> {
         DIAL_PLANS.iter().find(|p| p.iso.eq_ignore_ascii_case(iso))
     }
+
+    /// The plan of a country, or the first plan (US) for a country we do not know. Tenants are
+    /// created with a known country; the fallback covers rows edited by hand.
+    pub fn for_country_or_default(iso: &str) -> &'static DialPlan {
+        Self::for_country(iso).unwrap_or(&DIAL_PLANS[0])
+    }
 }
 
 impl PhoneNumber {
