@@ -46,6 +46,8 @@ pub struct SipSettings {
     pub rtp_port_max: u16,
     /// Calls are hung up after this many seconds (a stuck call must not run forever).
     pub max_call_secs: u64,
+    /// How long built-in services ring (180 Ringing) before they answer; 0 answers at once.
+    pub answer_delay_ms: u64,
     /// This node's name on call records, so its open records can be closed after a crash.
     pub node: String,
     /// Requests accepted per source address per second before it is throttled.
@@ -156,6 +158,7 @@ impl Default for Settings {
                 rtp_port_min: 20000,
                 rtp_port_max: 29999,
                 max_call_secs: 4 * 3600,
+                answer_delay_ms: 0,
                 node: "node-1".into(),
                 requests_per_source_per_sec: 50,
             },

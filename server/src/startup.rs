@@ -62,6 +62,7 @@ impl Application {
             jwt: Arc::new(jwt),
             metrics: crate::telemetry::metrics_handle(),
             routing: Arc::new(routing),
+            calls: sip.as_ref().map(SipEdge::control),
         };
         Ok(Application {
             listener,

@@ -1,25 +1,111 @@
 //! Call records of the caller's tenant.
 
 use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::error::{ApiError, FieldError};
-use super::extract::{ApiPath, ApiQuery, IdPath};
+use super::error::{ApiError, FieldError, Validator};
+use super::extract::{ApiJson, ApiPath, ApiQuery, IdPath};
 use super::page::{Page, page_request};
 use crate::auth::Principal;
 use crate::domain::{DialPlan, PhoneNumber, Role};
 use crate::store::call::{self, CallFilter, CallRecord};
 use crate::store::tenant;
+use crate::telephony::routing::Destination;
+use crate::telephony::{DialError, DialRequest};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_calls))
+        .routes(routes!(list_calls, create_call))
         .routes(routes!(get_call))
+}
+
+/// An outbound call to place through a trunk; a built-in service takes it when answered.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCall {
+    /// The number to call, in any common format (read in the tenant's country).
+    pub to: String,
+    /// `echo` or `prompt_dtmf`: what the called party hears.
+    pub service: String,
+    /// Caller ID; default: the trunk's.
+    pub from: Option<String>,
+    /// The trunk to use; default: the tenant's own trunk, else a shared one.
+    pub trunk_id: Option<uuid::Uuid>,
+}
+
+/// The call just started; follow it at `GET /calls/{id}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CallStarted {
+    pub id: uuid::Uuid,
+}
+
+#[utoipa::path(
+    post, path = "/calls", tag = "calls", request_body = CreateCall,
+    responses(
+        (status = 202, body = CallStarted, description = "Dialling; the record completes when the call ends"),
+        (status = 409, body = super::error::Problem, description = "No usable trunk or the quota is reached"),
+        (status = 422, body = super::error::Problem),
+        (status = 503, body = super::error::Problem, description = "The SIP edge is not running"),
+    )
+)]
+async fn create_call(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiJson(body): ApiJson<CreateCall>,
+) -> Result<impl IntoResponse, ApiError> {
+    let tenant = principal.require(Role::Supervisor)?;
+    let control = state.calls.clone().ok_or(ApiError::Unavailable)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    let country = tenant::get(&mut tx, tenant)
+        .await?
+        .map(|t| t.country)
+        .unwrap_or_default();
+    tx.commit().await?;
+    let plan = DialPlan::for_country_or_default(&country);
+    let mut v = Validator::default();
+    let to = v.check("to", PhoneNumber::parse(&body.to, plan));
+    let from = body
+        .from
+        .as_deref()
+        .and_then(|f| v.check("from", PhoneNumber::parse(f, plan)));
+    let destination = Destination::parse(&body.service);
+    if destination.is_none() {
+        v.add("service", "must be echo or prompt_dtmf");
+    }
+    let (Some(to), Some(destination)) = (to, destination) else {
+        return Err(v.into_error());
+    };
+    v.finish()?;
+    let request = DialRequest {
+        tenant,
+        to,
+        from,
+        destination,
+        trunk: body.trunk_id,
+    };
+    let id = control.dial(request).await.map_err(|e| match e {
+        DialError::Db(e) => ApiError::from(e),
+        DialError::Quota => ApiError::Conflict {
+            code: "quota_exceeded",
+            detail: e.to_string(),
+        },
+        other => ApiError::Conflict {
+            code: "no_trunk",
+            detail: other.to_string(),
+        },
+    })?;
+    Ok((
+        StatusCode::ACCEPTED,
+        [(header::LOCATION, format!("/api/v1/calls/{id}"))],
+        axum::Json(CallStarted { id }),
+    ))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -49,6 +49,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Bumped when trunks or numbers change, so the SIP edge reloads its routing table.
     pub routing: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Places outbound calls; `None` when the SIP edge is disabled.
+    pub calls: Option<crate::telephony::CallControl>,
 }
 
 impl AppState {

@@ -32,6 +32,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::media::{self, MediaHandle, PortPool};
+use super::outbound::CallControl;
 use super::prompts::Prompts;
 use super::routing::{Destination, RouteError, RoutingTable};
 use crate::auth::rate_limit::WindowCounter;
@@ -40,16 +41,19 @@ use crate::store::call::{self, CallEnd, NewCall};
 use crate::store::{Store, TenantId, phone_number, tenant, trunk};
 
 /// A call in progress on this node.
-struct ActiveCall {
-    id: Uuid,
-    tenant: TenantId,
-    trunk: Uuid,
-    codec: Codec,
+pub(super) struct ActiveCall {
+    pub(super) id: Uuid,
+    pub(super) tenant: TenantId,
+    pub(super) trunk: Uuid,
+    pub(super) codec: Codec,
     /// Our side of the session, to answer re-INVITEs (hold, unhold, session refresh).
-    local: LocalAudio,
-    media: MediaHandle,
+    pub(super) local: LocalAudio,
+    /// Started when the call is answered, after the ring phase.
+    pub(super) media: Option<MediaHandle>,
     /// Set when we end the call ourselves, to record why.
-    ending: Option<(&'static str, &'static str)>,
+    pub(super) ending: Option<(&'static str, &'static str)>,
+    /// We placed the call: the far end is the callee.
+    pub(super) outbound: bool,
 }
 
 /// User agents of SIP scanners (friendly-scanner is SIPVicious's default). Their requests are
@@ -97,17 +101,17 @@ impl TransportEventInspector for Gate {
     }
 }
 
-struct Edge {
-    store: Store,
-    settings: SipSettings,
-    dialogs: Arc<DialogLayer>,
-    state_tx: DialogStateSender,
+pub(super) struct Edge {
+    pub(super) store: Store,
+    pub(super) settings: SipSettings,
+    pub(super) dialogs: Arc<DialogLayer>,
+    pub(super) state_tx: DialogStateSender,
     table: RwLock<Arc<RoutingTable>>,
-    calls: Mutex<HashMap<String, ActiveCall>>,
-    ports: PortPool,
+    pub(super) calls: Mutex<HashMap<String, ActiveCall>>,
+    pub(super) ports: PortPool,
     prompts: Prompts,
-    contact: Uri,
-    media_ip: IpAddr,
+    pub(super) contact: Uri,
+    pub(super) media_ip: IpAddr,
 }
 
 /// The running SIP edge.
@@ -256,6 +260,13 @@ impl SipEdge {
     /// Reload trunks and numbers now (after seeding them directly in the store).
     pub async fn reload(&self) -> anyhow::Result<()> {
         self.edge.reload().await
+    }
+
+    /// The handle the API uses to place outbound calls.
+    pub fn control(&self) -> CallControl {
+        CallControl {
+            edge: self.edge.clone(),
+        }
     }
 
     /// Calls in progress on this node.
@@ -504,26 +515,6 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         let _ = driver.handle(&mut tx).await;
     });
 
-    let law = match session.codec {
-        Codec::Pcmu => Law::Mu,
-        Codec::Pcma => Law::A,
-    };
-    let params = MediaParams {
-        law,
-        telephone_event: session.telephone_event,
-        ssrc: rand::random(),
-    };
-    let service = match number.destination {
-        Destination::Echo => Service::echo(params),
-        Destination::PromptDtmf => {
-            let set = edge.prompts.for_locale(&locale);
-            Service::prompt(params, &set.enter_digits, set.digits.clone())
-        }
-    };
-    let remote = session
-        .we_send()
-        .then(|| SocketAddr::new(session.remote_addr, session.remote_port));
-    let media = media::spawn(socket, remote, service);
     let local = LocalAudio {
         session_id: u64::from(rand::random::<u32>()),
         session_version: 1,
@@ -544,10 +535,35 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
                 trunk: trunk.id,
                 codec: session.codec,
                 local,
-                media,
+                media: None,
                 ending: None,
+                outbound: false,
             },
         );
+    }
+    // The ring phase: 180 Ringing, then the answer. A CANCEL meanwhile ends the dialog (487),
+    // and the state loop closes the record as cancelled.
+    let ring = Duration::from_millis(edge.settings.answer_delay_ms);
+    if !ring.is_zero() {
+        if let Err(e) = control.ringing(None, None) {
+            tracing::debug!(error = %e, "sending 180 failed");
+        }
+        tokio::time::sleep(ring).await;
+    }
+    let ringing = edge
+        .calls
+        .lock()
+        .map(|c| c.contains_key(&dialog_id))
+        .unwrap_or(false);
+    if !ringing {
+        count("cancelled");
+        return;
+    }
+    let media = start_service(&edge, socket, &session, number.destination, &locale);
+    if let Ok(mut calls) = edge.calls.lock()
+        && let Some(call) = calls.get_mut(&dialog_id)
+    {
+        call.media = Some(media);
     }
     // The answer time is written before the 200 OK leaves, so a BYE that follows at once finds
     // it and the duration is right.
@@ -563,23 +579,58 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
     count("answered");
     tracing::info!(%call_id, tenant_id = %tenant, number = %number.number, "call answered");
 
-    // A stuck call must not run forever.
+    watch_duration(edge, dialog_id, control);
+}
+
+/// Start the built-in service `destination` on the call's RTP socket.
+pub(super) fn start_service(
+    edge: &Edge,
+    socket: tokio::net::UdpSocket,
+    session: &sdp::AudioSession,
+    destination: Destination,
+    locale: &str,
+) -> MediaHandle {
+    let law = match session.codec {
+        Codec::Pcmu => Law::Mu,
+        Codec::Pcma => Law::A,
+    };
+    let params = MediaParams {
+        law,
+        telephone_event: session.telephone_event,
+        ssrc: rand::random(),
+    };
+    let service = match destination {
+        Destination::Echo => Service::echo(params),
+        Destination::PromptDtmf => {
+            let set = edge.prompts.for_locale(locale);
+            Service::prompt(params, &set.enter_digits, set.digits.clone())
+        }
+    };
+    let remote = session
+        .we_send()
+        .then(|| SocketAddr::new(session.remote_addr, session.remote_port));
+    media::spawn(socket, remote, service)
+}
+
+/// Hang up the call in dialog `key` when it reaches the maximum duration: a stuck call must
+/// not run forever.
+pub(super) fn watch_duration(edge: Arc<Edge>, key: String, dialog: InviteDialog) {
     let max = Duration::from_secs(edge.settings.max_call_secs);
     tokio::spawn(async move {
         tokio::time::sleep(max).await;
         if edge
             .calls
             .lock()
-            .map(|c| c.contains_key(&dialog_id))
+            .map(|c| c.contains_key(&key))
             .unwrap_or(false)
         {
-            edge.set_ending(&dialog_id, "max_duration", "system");
-            let _ = control.bye().await;
+            edge.set_ending(&key, "max_duration", "system");
+            let _ = dialog.bye().await;
         }
     });
 }
 
-async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'_>) {
+pub(super) async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'_>) {
     let result = async {
         let mut db = store.tenant_tx(tenant).await?;
         call::close(&mut db, tenant, id, end).await?;
@@ -663,9 +714,13 @@ async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
             };
             let edge = edge.clone();
             tokio::spawn(async move {
-                let outcome = active.media.finish().await;
+                let outcome = match active.media {
+                    Some(media) => media.finish().await,
+                    None => media::MediaOutcome::default(),
+                };
                 let (cause, side, code) = match (active.ending, &reason) {
                     (Some((cause, side)), _) => (cause, side, 200),
+                    (None, _) if active.outbound => ("answered", "callee", 200),
                     (None, TerminatedReason::UacBye) => ("answered", "caller", 200),
                     (None, TerminatedReason::UasBye) => ("answered", "callee", 200),
                     (None, TerminatedReason::UacCancel) => ("cancelled", "caller", 487),

@@ -4,7 +4,9 @@
 
 pub mod edge;
 pub mod media;
+pub mod outbound;
 pub mod prompts;
 pub mod routing;
 
 pub use edge::SipEdge;
+pub use outbound::{CallControl, DialError, DialRequest};

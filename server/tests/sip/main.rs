@@ -347,3 +347,103 @@ async fn scanners_get_no_answer_and_floods_are_throttled() {
         "{answered} of 40 flood requests answered"
     );
 }
+
+#[tokio::test]
+async fn a_call_cancelled_while_ringing_gets_487_and_a_cancelled_record() {
+    let app = spawn_app_with(|s| s.sip.answer_delay_ms = 3000).await;
+    assert!(sipp(&app, "cancel.xml", "+15550100100", &[]).await);
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "cancelled");
+    assert_eq!(calls[0]["hangup_side"], "caller");
+    assert_eq!(calls[0]["sip_code"], 487);
+    assert!(calls[0]["answered_at"].is_null());
+    assert_eq!(calls[0]["duration_ms"], 0);
+}
+
+#[tokio::test]
+async fn an_outbound_call_authenticates_to_the_carrier_and_connects_with_audio() {
+    let app = spawn_app().await;
+    let carrier_port = free_port();
+    let media_port = free_port();
+    let mut cmd = Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario("carrier-uas.xml"))
+        .args(["-m", "1", "-nostdin", "-i", "127.0.0.1", "-timeout", "30s"])
+        .args([
+            "-p",
+            &carrier_port.to_string(),
+            "-mp",
+            &media_port.to_string(),
+        ])
+        .current_dir(std::env::temp_dir());
+    let carrier = tokio::task::spawn_blocking(move || cmd.output());
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let platform = app.platform_token().await;
+    let acme = app.tenant_id("acme").await;
+    let trunk = json!({
+        "name": "carrier-b", "tenant_id": acme, "outbound_proxy": format!("127.0.0.1:{carrier_port}"),
+        "outbound_username": "acct", "outbound_password": "s3cret", "caller_id": "+15550100199"
+    });
+    let resp = app
+        .call(Method::POST, "/api/v1/trunks", &platform, Some(trunk))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    let sup = app.token("acme", "supervisor").await;
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/calls",
+            &sup,
+            Some(json!({ "to": "(555) 010-9876", "service": "echo" })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let started: Value = resp.json().await.expect("json");
+
+    let out = carrier.await.expect("join").expect("sipp runs");
+    assert!(
+        out.status.success(),
+        "carrier scenario failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    let call = &calls[0];
+    assert_eq!(call["id"], started["id"]);
+    assert_eq!(call["direction"], "outbound");
+    assert_eq!(call["to_number"], "+15550109876");
+    assert_eq!(call["from_number"], "+15550100199");
+    assert_eq!(call["hangup_cause"], "answered");
+    assert_eq!(call["hangup_side"], "callee");
+    assert_eq!(call["codec"], "PCMA");
+    assert!(
+        call["quality"]["packets_received"]
+            .as_u64()
+            .expect("received")
+            > 20,
+        "{call}"
+    );
+
+    // Bad input is refused before anything is dialled.
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/calls",
+            &sup,
+            Some(json!({ "to": "nobody", "service": "fax" })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let globex = app.token("globex", "admin").await;
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/calls",
+            &globex,
+            Some(json!({ "to": "+15550109876", "service": "echo" })),
+        )
+        .await;
+    // globex has no trunk of its own and the shared loopback trunk points at the demo port.
+    assert!(resp.status() == StatusCode::ACCEPTED || resp.status() == StatusCode::CONFLICT);
+}
