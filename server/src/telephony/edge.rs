@@ -112,6 +112,8 @@ pub(super) struct Edge {
     prompts: Prompts,
     pub(super) contact: Uri,
     pub(super) media_ip: IpAddr,
+    endpoint: rsipstack::transaction::endpoint::EndpointInnerRef,
+    monitors: Mutex<super::monitor::Monitors>,
 }
 
 /// The running SIP edge.
@@ -154,6 +156,10 @@ impl SipEdge {
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transports)
             .with_user_agent("Switchboard")
+            .with_option(rsipstack::transaction::endpoint::EndpointOption {
+                callid_suffix: Some("switchboard".into()),
+                ..Default::default()
+            })
             .with_transport_inspector(Box::new(Gate {
                 per_source: Mutex::new(WindowCounter::new(
                     settings.requests_per_source_per_sec,
@@ -190,6 +196,8 @@ impl SipEdge {
             prompts: Prompts::load().context("decoding the default prompts")?,
             contact,
             media_ip,
+            endpoint: endpoint.inner.clone(),
+            monitors: Mutex::new(super::monitor::Monitors::default()),
             settings,
         });
         edge.reload().await.context("loading trunks and numbers")?;
@@ -254,6 +262,9 @@ impl SipEdge {
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+        if let Ok(mut monitors) = self.edge.monitors.lock() {
+            monitors.update(&[], &self.edge.store, &self.edge.endpoint);
+        }
         self.cancel.cancel();
     }
 
@@ -282,6 +293,9 @@ impl Edge {
         let numbers = phone_number::all(&mut ptx).await?;
         ptx.commit().await?;
         let table = RoutingTable::build(&trunks, &numbers);
+        if let Ok(mut monitors) = self.monitors.lock() {
+            monitors.update(&trunks, &self.store, &self.endpoint);
+        }
         if let Ok(mut t) = self.table.write() {
             *t = Arc::new(table);
         }

@@ -4,6 +4,7 @@
 
 pub mod edge;
 pub mod media;
+mod monitor;
 pub mod outbound;
 pub mod prompts;
 pub mod routing;

@@ -383,7 +383,8 @@ async fn an_outbound_call_authenticates_to_the_carrier_and_connects_with_audio()
     let acme = app.tenant_id("acme").await;
     let trunk = json!({
         "name": "carrier-b", "tenant_id": acme, "outbound_proxy": format!("127.0.0.1:{carrier_port}"),
-        "outbound_username": "acct", "outbound_password": "s3cret", "caller_id": "+15550100199"
+        "outbound_username": "acct", "outbound_password": "s3cret", "caller_id": "+15550100199",
+        "options_interval_secs": 0
     });
     let resp = app
         .call(Method::POST, "/api/v1/trunks", &platform, Some(trunk))
@@ -446,4 +447,82 @@ async fn an_outbound_call_authenticates_to_the_carrier_and_connects_with_audio()
         .await;
     // globex has no trunk of its own and the shared loopback trunk points at the demo port.
     assert!(resp.status() == StatusCode::ACCEPTED || resp.status() == StatusCode::CONFLICT);
+}
+
+/// Run a sipp UAS scenario in the background on a fresh port; returns the port and the run.
+fn carrier(
+    scenario_file: &str,
+    calls: &str,
+) -> (
+    u16,
+    tokio::task::JoinHandle<std::io::Result<std::process::Output>>,
+) {
+    let port = free_port();
+    let mut cmd = Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario(scenario_file))
+        .args([
+            "-m",
+            calls,
+            "-nostdin",
+            "-i",
+            "127.0.0.1",
+            "-timeout",
+            "30s",
+        ])
+        .args(["-p", &port.to_string(), "-mp", &free_port().to_string()])
+        .current_dir(std::env::temp_dir());
+    (port, tokio::task::spawn_blocking(move || cmd.output()))
+}
+
+#[tokio::test]
+async fn switchboard_registers_to_the_carrier_with_digest_auth_and_refreshes() {
+    let app = spawn_app().await;
+    let (port, registrar) = carrier("registrar.xml", "1");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let platform = app.platform_token().await;
+    let trunk = json!({
+        "name": "carrier-r", "outbound_proxy": format!("127.0.0.1:{port}"), "outbound_username": "acct",
+        "outbound_password": "s3cret", "register": true, "register_expires_secs": 60, "options_interval_secs": 0
+    });
+    let resp = app
+        .call(Method::POST, "/api/v1/trunks", &platform, Some(trunk))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let out = registrar.await.expect("join").expect("sipp runs");
+    assert!(
+        out.status.success(),
+        "registrar scenario failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[tokio::test]
+async fn the_options_keepalive_marks_a_trunk_up() {
+    let app = spawn_app().await;
+    let (port, proxy) = carrier("options-uas.xml", "1");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let platform = app.platform_token().await;
+    let trunk = json!({ "name": "carrier-k", "outbound_proxy": format!("127.0.0.1:{port}"), "options_interval_secs": 1 });
+    let resp = app
+        .call(Method::POST, "/api/v1/trunks", &platform, Some(trunk))
+        .await;
+    let created: Value = resp.json().await.expect("json");
+    assert_eq!(created["status"], "unknown");
+    let out = proxy.await.expect("join").expect("sipp runs");
+    assert!(
+        out.status.success(),
+        "keep-alive scenario failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let path = format!("/api/v1/trunks/{}", created["id"].as_str().expect("id"));
+    let mut status = Value::Null;
+    for _ in 0..50 {
+        status = app.get_json(&path, &platform).await.1["status"].clone();
+        if status == "up" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "up");
 }
