@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::dtmf::DtmfReceiver;
 use crate::g711::{FRAME_SAMPLES, Law};
+use crate::rtcp;
 use crate::rtp::{RtpHeader, RtpPacket};
 use crate::stats::ReceiverStats;
 
@@ -60,6 +61,26 @@ pub struct Service {
     digits: String,
     stats: ReceiverStats,
     sent: u64,
+    sent_octets: u64,
+    /// The caller's SSRC, from its RTP.
+    remote_ssrc: Option<u32>,
+    /// Middle bits and send time of our last SR, to compute the round trip (RFC 3550 6.4.1).
+    last_sr: Option<(u32, Instant)>,
+    /// Middle bits of the caller's last SR and when it arrived, for our report blocks.
+    remote_sr: Option<(u32, Instant)>,
+    /// How the caller hears us, from its RTCP report blocks.
+    remote_view: Option<RemoteView>,
+}
+
+/// How the far end hears us, from its RTCP reports.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RemoteView {
+    /// Fraction of our packets it lost in its last interval (0.0 - 1.0).
+    pub fraction_lost: f64,
+    /// Its interarrival jitter of our stream, in ms.
+    pub jitter_ms: f64,
+    /// Round-trip time, when it echoed one of our sender reports.
+    pub rtt_ms: Option<f64>,
 }
 
 impl Service {
@@ -98,11 +119,78 @@ impl Service {
             digits: String::new(),
             stats: ReceiverStats::new(8000),
             sent: 0,
+            sent_octets: 0,
+            remote_ssrc: None,
+            last_sr: None,
+            remote_sr: None,
+            remote_view: None,
         }
+    }
+
+    /// A compound RTCP report to send now (SR if we have sent media, else RR; with SDES CNAME).
+    /// `ntp` is the wall-clock time as a 64-bit NTP timestamp.
+    pub fn rtcp_report(&mut self, now: Instant, ntp: u64, cname: &str) -> Vec<u8> {
+        let block = self.remote_ssrc.map(|ssrc| {
+            let (lsr, dlsr) = match self.remote_sr {
+                Some((middle, at)) => (middle, ((now - at).as_secs_f64() * 65536.0) as u32),
+                None => (0, 0),
+            };
+            (ssrc, self.stats.report(), lsr, dlsr)
+        });
+        let blocks: Vec<_> = block.into_iter().collect();
+        let sender_info = (self.sent > 0).then(|| {
+            self.last_sr = Some((rtcp::ntp_middle(ntp), now));
+            rtcp::SenderInfo {
+                ntp_time: ntp,
+                rtp_time: self.timestamp,
+                packet_count: self.sent as u32,
+                octet_count: self.sent_octets as u32,
+            }
+        });
+        let mut out = Vec::with_capacity(128);
+        rtcp::Report {
+            ssrc: self.params.ssrc,
+            sender_info,
+            blocks: &blocks,
+            cname,
+        }
+        .write(&mut out);
+        out
+    }
+
+    /// A received RTCP packet: note the caller's SR and what it says about our stream.
+    pub fn on_rtcp(&mut self, now: Instant, bytes: &[u8]) {
+        let Ok(compound) = rtcp::Compound::parse(bytes) else {
+            return;
+        };
+        if let Some(info) = compound.sender_info {
+            self.remote_sr = Some((rtcp::ntp_middle(info.ntp_time), now));
+        }
+        if let Some(block) = compound.reports.iter().find(|b| b.ssrc == self.params.ssrc) {
+            // RFC 3550 6.4.1: RTT = arrival - LSR - DLSR, with LSR the SR it echoes.
+            let rtt_ms = match self.last_sr {
+                Some((middle, sent_at)) if block.last_sr == middle && block.last_sr != 0 => {
+                    let held = f64::from(block.delay_since_last_sr) / 65536.0;
+                    Some(((now - sent_at).as_secs_f64() - held).max(0.0) * 1000.0)
+                }
+                _ => self.remote_view.and_then(|v| v.rtt_ms),
+            };
+            self.remote_view = Some(RemoteView {
+                fraction_lost: f64::from(block.fraction_lost) / 256.0,
+                jitter_ms: f64::from(block.jitter) / 8.0,
+                rtt_ms,
+            });
+        }
+    }
+
+    /// How the caller hears us, if it sent RTCP.
+    pub fn remote_view(&self) -> Option<RemoteView> {
+        self.remote_view
     }
 
     /// A received RTP packet.
     pub fn on_rtp(&mut self, now: Instant, packet: &RtpPacket<'_>) {
+        self.remote_ssrc.get_or_insert(packet.ssrc);
         self.stats.record(now, packet.sequence, packet.timestamp);
         if Some(packet.payload_type) == self.params.telephone_event {
             if let Ok(Some(key)) = self.dtmf.receive(packet.timestamp, packet.payload) {
@@ -169,6 +257,7 @@ impl Service {
         self.sequence = self.sequence.wrapping_add(1);
         self.timestamp = self.timestamp.wrapping_add(payload.len() as u32);
         self.sent += 1;
+        self.sent_octets += payload.len() as u64;
         let mut out = Vec::with_capacity(12 + payload.len());
         header.write(&payload, &mut out);
         Some(out)
@@ -251,6 +340,47 @@ mod tests {
             &RtpPacket::parse(&packet(8, 200, 0, &[1; 160])).expect("rtp"),
         );
         assert!(s.poll_transmit(t0).is_none());
+    }
+
+    #[test]
+    fn rtcp_reports_carry_loss_jitter_and_the_round_trip() {
+        let t0 = Instant::now();
+        let mut a = Service::echo(params());
+        let mut b = Service::echo(MediaParams {
+            ssrc: 0x5555,
+            ..params()
+        });
+        // b sends a few packets to a, one lost; a echoes (so both have sent media).
+        for seq in [1u16, 2, 4] {
+            let mut bytes = Vec::new();
+            RtpHeader {
+                marker: false,
+                payload_type: 0,
+                sequence: seq,
+                timestamp: u32::from(seq) * 160,
+                ssrc: 0x5555,
+            }
+            .write(&[0; 160], &mut bytes);
+            a.on_rtp(t0, &RtpPacket::parse(&bytes).expect("rtp"));
+            while let Some(out) = a.poll_transmit(t0) {
+                b.on_rtp(t0, &RtpPacket::parse(&out).expect("rtp"));
+            }
+        }
+        let ntp = 0x1111_2222_3333_4444u64;
+        let sr = a.rtcp_report(t0, ntp, "a@switchboard");
+        b.on_rtcp(t0 + Duration::from_millis(10), &sr);
+        let reply = b.rtcp_report(t0 + Duration::from_millis(60), ntp + (1 << 32), "b@peer");
+        a.on_rtcp(t0 + Duration::from_millis(80), &reply);
+        let view = a.remote_view().expect("a learned how b hears it");
+        assert_eq!(view.fraction_lost, 0.0);
+        let rtt = view.rtt_ms.expect("rtt");
+        // 80 ms after our SR, b held it 50 ms: 30 ms round trip.
+        assert!((29.0..=31.0).contains(&rtt), "{rtt}");
+        // Packet 3 of b never reached a.
+        assert_eq!(a.stats().lost(), 1);
+        // Garbage RTCP changes nothing.
+        a.on_rtcp(t0, &[1, 2, 3]);
+        assert_eq!(a.remote_view(), Some(view));
     }
 
     #[test]

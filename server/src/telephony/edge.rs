@@ -507,7 +507,7 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
             return refuse(tx, StatusCode::ServiceUnavailable, "no_port").await;
         }
     };
-    let rtp_port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+    let rtp_port = socket.port();
     let mut tx = tx;
     let dialog = match edge.dialogs.get_or_create_server_invite(
         &tx,
@@ -599,7 +599,7 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
 /// Start the built-in service `destination` on the call's RTP socket.
 pub(super) fn start_service(
     edge: &Edge,
-    socket: tokio::net::UdpSocket,
+    socket: media::RtpSockets,
     session: &sdp::AudioSession,
     destination: Destination,
     locale: &str,
@@ -754,6 +754,9 @@ async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
                     "loss": loss,
                     "jitter_ms": (outcome.jitter_ms * 10.0).round() / 10.0,
                     "mos": mos(loss, outcome.jitter_ms),
+                    "remote_loss": outcome.remote.map(|r| r.fraction_lost),
+                    "remote_jitter_ms": outcome.remote.map(|r| (r.jitter_ms * 10.0).round() / 10.0),
+                    "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(|r| r.round()),
                 });
                 let end = CallEnd {
                     ended_at: Utc::now(),

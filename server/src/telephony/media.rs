@@ -4,7 +4,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use switchboard_media::rtp::RtpPacket;
 use switchboard_media::service::Service;
@@ -30,15 +30,18 @@ impl PortPool {
         }
     }
 
-    /// Bind the next free even port, trying the whole range once.
-    pub async fn bind(&self) -> std::io::Result<UdpSocket> {
+    /// Bind the next free even port and the odd one above it (RTP and RTCP), trying the whole
+    /// range once.
+    pub async fn bind(&self) -> std::io::Result<RtpSockets> {
         let slots = u32::from(self.max.saturating_sub(self.min) / 2 + 1);
         for _ in 0..slots {
             let n = self.next.fetch_add(1, Ordering::Relaxed) % slots;
             // n < slots, so the port stays within min..=max.
             let port = self.min + (n * 2) as u16;
-            if let Ok(socket) = UdpSocket::bind((self.ip, port)).await {
-                return Ok(socket);
+            if let Ok(rtp) = UdpSocket::bind((self.ip, port)).await
+                && let Ok(rtcp) = UdpSocket::bind((self.ip, port.wrapping_add(1))).await
+            {
+                return Ok(RtpSockets { rtp, rtcp });
             }
         }
         Err(std::io::Error::new(
@@ -46,6 +49,32 @@ impl PortPool {
             "no free RTP port in the configured range",
         ))
     }
+}
+
+/// A call's RTP socket and the RTCP socket on the port above it (RFC 3550 11).
+#[derive(Debug)]
+pub struct RtpSockets {
+    pub rtp: UdpSocket,
+    pub rtcp: UdpSocket,
+}
+
+impl RtpSockets {
+    pub fn port(&self) -> u16 {
+        self.rtp.local_addr().map(|a| a.port()).unwrap_or(0)
+    }
+}
+
+/// How often we send RTCP reports (RFC 3550 6.2: 5 s minimum interval).
+const RTCP_INTERVAL: Duration = Duration::from_secs(5);
+
+/// The wall clock as a 64-bit NTP timestamp (seconds since 1900 and a binary fraction).
+fn ntp_now() -> u64 {
+    let since_unix = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default();
+    let secs = since_unix.as_secs() + 2_208_988_800;
+    let frac = (u64::from(since_unix.subsec_nanos()) << 32) / 1_000_000_000;
+    (secs << 32) | frac
 }
 
 /// What the media leg reports when it ends.
@@ -56,6 +85,8 @@ pub struct MediaOutcome {
     pub packets_sent: u64,
     pub packets_lost: i64,
     pub jitter_ms: f64,
+    /// How the far end heard us, from its RTCP, if it sent any.
+    pub remote: Option<switchboard_media::service::RemoteView>,
 }
 
 /// Control of a running media leg.
@@ -78,26 +109,41 @@ impl MediaHandle {
     }
 }
 
-/// Run `service` on `socket`, sending to `remote` until the caller's first packet says where
-/// they really are.
-pub fn spawn(socket: UdpSocket, remote: Option<SocketAddr>, mut service: Service) -> MediaHandle {
+/// Run `service` on the call's sockets, sending to `remote` until the caller's first packet
+/// says where they really are; RTCP goes to the port above (or where the caller's RTCP comes
+/// from) every 5 s.
+pub fn spawn(sockets: RtpSockets, remote: Option<SocketAddr>, mut service: Service) -> MediaHandle {
     let (stop_tx, mut stop_rx) = oneshot::channel();
     let (done_tx, done_rx) = oneshot::channel();
+    let RtpSockets { rtp: socket, rtcp } = sockets;
+    let cname = format!(
+        "switchboard@{}",
+        socket
+            .local_addr()
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default()
+    );
     tokio::spawn(async move {
         let mut remote = remote;
+        let mut remote_rtcp = remote.map(|r| SocketAddr::new(r.ip(), r.port().wrapping_add(1)));
         let mut latched = false;
         let mut buf = vec![0u8; 2048];
+        let mut rtcp_buf = vec![0u8; 1500];
+        let mut next_report = tokio::time::Instant::now() + RTCP_INTERVAL;
         loop {
             let deadline = service.poll_timeout().map(tokio::time::Instant::from_std);
             tokio::select! {
                 _ = &mut stop_rx => break,
                 received = socket.recv_from(&mut buf) => match received {
                     Ok((n, from)) => {
-                        // Drop anything that is not RTP (e.g. RTCP or garbage): never panics.
+                        // Drop anything that is not RTP (e.g. garbage): never panics.
                         if let Ok(packet) = RtpPacket::parse(&buf[..n]) {
                             if !latched {
                                 remote = Some(from);
                                 latched = true;
+                                if remote_rtcp.is_none() {
+                                    remote_rtcp = Some(SocketAddr::new(from.ip(), from.port().wrapping_add(1)));
+                                }
                             }
                             if Some(from) == remote {
                                 service.on_rtp(Instant::now(), &packet);
@@ -106,6 +152,19 @@ pub fn spawn(socket: UdpSocket, remote: Option<SocketAddr>, mut service: Service
                     }
                     Err(e) => tracing::debug!(error = %e, "RTP receive error"),
                 },
+                received = rtcp.recv_from(&mut rtcp_buf) => {
+                    if let Ok((n, from)) = received {
+                        remote_rtcp = Some(from);
+                        service.on_rtcp(Instant::now(), &rtcp_buf[..n]);
+                    }
+                }
+                () = tokio::time::sleep_until(next_report) => {
+                    if let Some(to) = remote_rtcp {
+                        let report = service.rtcp_report(Instant::now(), ntp_now(), &cname);
+                        let _ = rtcp.send_to(&report, to).await;
+                    }
+                    next_report += RTCP_INTERVAL;
+                }
                 () = async {
                     match deadline {
                         Some(d) => tokio::time::sleep_until(d).await,
@@ -129,6 +188,7 @@ pub fn spawn(socket: UdpSocket, remote: Option<SocketAddr>, mut service: Service
             packets_sent: service.packets_sent(),
             packets_lost: stats.lost(),
             jitter_ms: stats.jitter_ms(),
+            remote: service.remote_view(),
         });
     });
     MediaHandle {

@@ -197,7 +197,7 @@ impl Outbound {
                 return self.end(&edge, "failed", "system", 503).await;
             }
         };
-        let rtp_port = socket.local_addr().map(|a| a.port()).unwrap_or(0);
+        let rtp_port = socket.port();
         let mut local = LocalAudio {
             session_id: u64::from(rand::random::<u32>()),
             session_version: 1,
