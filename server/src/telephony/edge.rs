@@ -23,7 +23,9 @@ use rsipstack::transaction::endpoint::TransportEventInspector;
 use rsipstack::transaction::transaction::Transaction;
 use rsipstack::transaction::{Endpoint, TransactionReceiver};
 use rsipstack::transport::udp::UdpConnection;
-use rsipstack::transport::{TcpListenerConnection, TransportEvent, TransportLayer};
+use rsipstack::transport::{
+    TcpListenerConnection, TlsConfig, TlsListenerConnection, TransportEvent, TransportLayer,
+};
 use serde_json::json;
 use switchboard_media::g711::Law;
 use switchboard_media::service::{MediaParams, Service};
@@ -120,6 +122,8 @@ pub(super) struct Edge {
 pub struct SipEdge {
     /// Where SIP over UDP (and TCP, on the same port) is served.
     pub addr: SocketAddr,
+    /// Where SIP over TLS is served, when a certificate is configured.
+    pub tls_addr: Option<SocketAddr>,
     cancel: CancellationToken,
     edge: Arc<Edge>,
 }
@@ -152,6 +156,30 @@ impl SipEdge {
                 .await
                 .context("SIP/TCP listener")?;
         transports.add_transport(tcp.into());
+        let tls_addr = match (&settings.tls_cert, &settings.tls_key) {
+            (Some(cert), Some(key)) => {
+                let config = TlsConfig {
+                    cert: Some(
+                        std::fs::read(cert)
+                            .with_context(|| format!("reading {}", cert.display()))?,
+                    ),
+                    key: Some(
+                        std::fs::read(key).with_context(|| format!("reading {}", key.display()))?,
+                    ),
+                    ..Default::default()
+                };
+                let external = settings
+                    .public_ip
+                    .map(|ip| SocketAddr::new(ip, settings.tls_listen.port()));
+                let tls = TlsListenerConnection::new(settings.tls_listen, external, config)
+                    .await
+                    .context("SIP/TLS listener")?;
+                transports.add_transport(tls.into());
+                Some(settings.tls_listen)
+            }
+            (None, None) => None,
+            _ => anyhow::bail!("SIP over TLS needs both sip.tls_cert and sip.tls_key"),
+        };
         let endpoint: Endpoint = EndpointBuilder::new()
             .with_cancel_token(cancel.clone())
             .with_transport_layer(transports)
@@ -237,8 +265,13 @@ impl SipEdge {
             }
         });
         let addr = SocketAddr::new(advertised.ip(), bound_port);
-        tracing::info!(%addr, "SIP edge listening (UDP and TCP)");
-        Ok(SipEdge { addr, cancel, edge })
+        tracing::info!(%addr, tls = ?tls_addr, "SIP edge listening (UDP and TCP)");
+        Ok(SipEdge {
+            addr,
+            tls_addr,
+            cancel,
+            edge,
+        })
     }
 
     /// Hang up every call (BYE), close their records, stop the transports.

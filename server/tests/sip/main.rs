@@ -526,3 +526,80 @@ async fn the_options_keepalive_marks_a_trunk_up() {
     }
     assert_eq!(status, "up");
 }
+
+#[tokio::test]
+async fn the_edge_answers_over_tls_with_the_configured_certificate() {
+    let dir = std::env::temp_dir().join(format!("sb-tls-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-addext",
+            "subjectAltName=DNS:localhost,IP:127.0.0.1",
+            "-keyout",
+        ])
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").port()
+    };
+    let (c, k) = (cert.clone(), key.clone());
+    let app = spawn_app_with(move |s| {
+        s.sip.tls_cert = Some(c);
+        s.sip.tls_key = Some(k);
+        s.sip.tls_listen = format!("127.0.0.1:{port}").parse().expect("addr");
+    })
+    .await;
+    let request = format!(
+        "OPTIONS sip:switchboard@127.0.0.1:{port};transport=tls SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5999;branch=z9hG4bK-tls-1\r\n\
+         From: <sip:probe@127.0.0.1>;tag=tls1\r\nTo: <sip:switchboard@127.0.0.1>\r\nCall-ID: tls-1@probe\r\n\
+         CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+    );
+    let request_file = dir.join("options.txt");
+    std::fs::write(&request_file, request).expect("write");
+    let mut cmd = Command::new("timeout");
+    cmd.args([
+        "3",
+        "openssl",
+        "s_client",
+        "-quiet",
+        "-ign_eof",
+        "-verify_return_error",
+        "-CAfile",
+    ])
+    .arg(&cert)
+    .args(["-connect", &format!("127.0.0.1:{port}")])
+    .stdin(std::fs::File::open(&request_file).expect("open"));
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("openssl runs");
+    let answer = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        answer.starts_with("SIP/2.0 200 OK"),
+        "over TLS: {answer:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    drop(app);
+    std::fs::remove_dir_all(&dir).ok();
+}
