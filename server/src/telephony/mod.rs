@@ -2,6 +2,7 @@
 //! and the built-in services (echo test, prompt + DTMF test). Protocol logic stays in the
 //! sans-IO crates `switchboard-sip` and `switchboard-media`; this module is their I/O.
 
+pub mod digest;
 pub mod edge;
 pub mod media;
 mod monitor;

@@ -38,6 +38,9 @@ pub struct TrunkEntry {
     pub name: String,
     pub channel_limit: u32,
     cidrs: Vec<(IpAddr, u8)>,
+    /// Digest credentials the carrier may authenticate with instead of its address.
+    pub inbound_username: Option<String>,
+    pub inbound_ha1: Option<String>,
 }
 
 /// A number as routing sees it.
@@ -117,6 +120,8 @@ impl RoutingTable {
                     .iter()
                     .filter_map(|c| parse_cidr(c).ok())
                     .collect(),
+                inbound_username: t.inbound_username.clone(),
+                inbound_ha1: t.inbound_ha1.clone(),
             })
             .collect();
         let numbers = numbers
@@ -159,13 +164,30 @@ impl RoutingTable {
         user: &str,
     ) -> Result<(&TrunkEntry, &NumberEntry), RouteError> {
         let trunk = self.trunk_for(source).ok_or(RouteError::UnknownSource)?;
+        Ok((trunk, self.route_via(trunk, user)?))
+    }
+
+    /// The number a call on `trunk` (identified some other way, e.g. by credentials) reaches.
+    pub fn route_via(&self, trunk: &TrunkEntry, user: &str) -> Result<&NumberEntry, RouteError> {
         let number = dialled_number(user)
             .and_then(|n| self.numbers.get(n.as_str()))
             .ok_or(RouteError::UnknownNumber)?;
         if trunk.tenant.is_some_and(|t| t != number.tenant) {
             return Err(RouteError::UnknownNumber);
         }
-        Ok((trunk, number))
+        Ok(number)
+    }
+
+    /// The trunk whose carrier authenticates with `username`.
+    pub fn trunk_by_username(&self, username: &str) -> Option<&TrunkEntry> {
+        self.trunks
+            .iter()
+            .find(|t| t.inbound_ha1.is_some() && t.inbound_username.as_deref() == Some(username))
+    }
+
+    /// Whether any trunk accepts digest credentials (else unknown sources are refused at once).
+    pub fn has_credentials(&self) -> bool {
+        self.trunks.iter().any(|t| t.inbound_ha1.is_some())
     }
 }
 

@@ -603,3 +603,83 @@ async fn the_edge_answers_over_tls_with_the_configured_certificate() {
     drop(app);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[tokio::test]
+async fn a_carrier_identified_by_credentials_is_challenged_and_admitted() {
+    let app = spawn_app().await;
+    let platform = app.platform_token().await;
+    // Take loopback off the address list, so only credentials identify the carrier.
+    let (_, trunks) = app.get_json("/api/v1/trunks", &platform).await;
+    let loopback = trunks["items"][0]["id"]
+        .as_str()
+        .expect("loopback trunk")
+        .to_owned();
+    let resp = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/trunks/{loopback}"),
+            &platform,
+            Some(json!({ "inbound_cidrs": ["127.0.0.2/32"] })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let trunk = json!({ "name": "carrier-d", "inbound_username": "carrier", "inbound_password": "in-secret", "options_interval_secs": 0 });
+    let resp = app
+        .call(Method::POST, "/api/v1/trunks", &platform, Some(trunk))
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let with = |user: &'static str, pass: &'static str| [("au", user), ("ap", pass)];
+    assert!(
+        sipp_auth(&app, "call-auth.xml", &with("carrier", "in-secret")).await,
+        "right credentials"
+    );
+    assert!(
+        sipp_auth(&app, "call-auth-refused.xml", &with("carrier", "wrong")).await,
+        "wrong password: 403"
+    );
+    assert!(
+        sipp_auth(&app, "call-auth-refused.xml", &with("nobody", "in-secret")).await,
+        "unknown user: the same 403"
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls.len(), 1, "only the admitted call has a record");
+    assert_eq!(calls[0]["hangup_cause"], "answered");
+}
+
+async fn sipp_auth(app: &TestApp, scenario_file: &str, creds: &[(&str, &str)]) -> bool {
+    let mut cmd = Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(scenario(scenario_file))
+        .args([
+            "-s",
+            "+15550100100",
+            "-m",
+            "1",
+            "-nostdin",
+            "-i",
+            "127.0.0.1",
+            "-timeout",
+            "30s",
+        ])
+        .args([
+            "-p",
+            &free_port().to_string(),
+            "-mp",
+            &free_port().to_string(),
+        ])
+        .arg(app.sip.to_string())
+        .current_dir(std::env::temp_dir());
+    for (k, v) in creds {
+        cmd.args([&format!("-{k}"), *v]);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("sipp runs");
+    if !out.status.success() {
+        eprintln!("sipp failed: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    out.status.success()
+}
