@@ -683,3 +683,71 @@ async fn sipp_auth(app: &TestApp, scenario_file: &str, creds: &[(&str, &str)]) -
     }
     out.status.success()
 }
+
+#[tokio::test]
+async fn baresip_calls_the_prompt_test_and_hears_the_prompt() {
+    let app = spawn_app().await;
+    let dir = std::env::temp_dir().join(format!("sb-baresip-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    // What baresip says into the call: 8 s of a 440 Hz tone at 8 kHz.
+    let tone: Vec<i16> = (0..64_000)
+        .map(|i| ((i as f32 * 440.0 * std::f32::consts::TAU / 8000.0).sin() * 8000.0) as i16)
+        .collect();
+    std::fs::write(
+        dir.join("in.wav"),
+        switchboard_media::wav::write_pcm16(&tone, 1, 8000),
+    )
+    .expect("tone");
+    let config = format!(
+        "poll_method epoll\nsip_listen 127.0.0.1:{}\naudio_source aufile,{in_wav}\naudio_player aufile,{out}\n\
+         audio_alert aufile,{out}\nmodule_path /usr/lib/baresip/modules\nmodule g711.so\nmodule aufile.so\n\
+         module sndfile.so\nmodule menu.so\nmodule account.so\nsnd_path {snd}\n",
+        free_port(),
+        in_wav = dir.join("in.wav").display(),
+        out = dir.join("played.wav").display(),
+        snd = dir.display(),
+    );
+    std::fs::write(dir.join("config"), config).expect("config");
+    std::fs::write(dir.join("accounts"), "<sip:baresip@127.0.0.1>;regint=0\n").expect("accounts");
+    let target = format!("/dial sip:+15550100101@{}", app.sip);
+    let mut cmd = Command::new("timeout");
+    cmd.arg("30")
+        .arg("baresip")
+        .arg("-f")
+        .arg(&dir)
+        .args(["-e", &target, "-t", "6"])
+        .current_dir(&dir);
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("baresip runs");
+    let log = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(log.contains("Call established"), "{log}");
+    // sndfile dumps what baresip decoded from the call: the prompt.
+    let heard = std::fs::read_dir(&dir)
+        .expect("dir")
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.to_string_lossy().ends_with("-dec.wav"))
+        .expect("baresip's recording of the call");
+    let audio =
+        switchboard_media::wav::read(&std::fs::read(&heard).expect("read")).expect("a WAV file");
+    let loud = audio
+        .samples
+        .iter()
+        .filter(|s| s.unsigned_abs() > 2000)
+        .count();
+    assert!(
+        audio.duration_ms() > 3000,
+        "{} ms heard",
+        audio.duration_ms()
+    );
+    assert!(
+        loud > 4000,
+        "only {loud} loud samples: the prompt was not heard"
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "answered");
+    assert_eq!(calls[0]["hangup_side"], "caller");
+    std::fs::remove_dir_all(&dir).ok();
+}
