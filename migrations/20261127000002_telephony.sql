@@ -93,6 +93,23 @@ create index call_tenant_id_id_idx on call (tenant_id, id);
 create index call_tenant_id_started_at_idx on call (tenant_id, started_at);
 create index call_open_idx on call (node) where ended_at is null;
 
+-- Prompts a tenant recorded to replace the defaults, as uploaded (WAV).
+create table prompt (
+    tenant_id uuid not null references tenant (id) on delete cascade,
+    name text not null,
+    audio bytea not null,
+    duration_ms integer not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint prompt_pkey primary key (tenant_id, name),
+    constraint prompt_name_check check (name in ('enter-digits'))
+);
+
+alter table prompt enable row level security;
+alter table prompt force row level security;
+create policy prompt_isolation on prompt
+    using (tenant_id = (select current_tenant_id()));
+
 alter table trunk enable row level security;
 alter table trunk force row level security;
 create policy trunk_isolation on trunk
@@ -108,4 +125,4 @@ alter table call force row level security;
 create policy call_isolation on call
     using (tenant_id = (select current_tenant_id()) or (select in_platform_scope()));
 
-grant select, insert, update, delete on trunk, phone_number, call to switchboard_app;
+grant select, insert, update, delete on trunk, phone_number, call, prompt to switchboard_app;

@@ -14,6 +14,7 @@ pub mod extract;
 pub mod health;
 pub mod numbers;
 pub mod page;
+pub mod prompts;
 pub mod tenants;
 pub mod trunks;
 pub mod users;
@@ -118,6 +119,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(trunks::router())
         .merge(numbers::router())
         .merge(calls::router())
+        .merge(prompts::router())
 }
 
 /// The OpenAPI document of the API.

@@ -15,6 +15,7 @@ pub mod call;
 pub mod contact;
 pub mod embedded;
 pub mod phone_number;
+pub mod prompt;
 pub mod refresh_token;
 pub mod tenant;
 pub mod trunk;

@@ -631,7 +631,8 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         count("cancelled");
         return;
     }
-    let media = start_service(&edge, socket, &session, number.destination, &locale);
+    let custom = custom_prompt(&edge.store, tenant, number.destination).await;
+    let media = start_service(&edge, socket, &session, number.destination, &locale, custom);
     if let Ok(mut calls) = edge.calls.lock()
         && let Some(call) = calls.get_mut(&dialog_id)
     {
@@ -708,6 +709,23 @@ fn authenticate<'a>(
     }
 }
 
+/// The tenant's own "enter digits" prompt, decoded, if it uploaded one.
+pub(super) async fn custom_prompt(
+    store: &Store,
+    tenant: TenantId,
+    destination: Destination,
+) -> Option<Vec<i16>> {
+    if destination != Destination::PromptDtmf {
+        return None;
+    }
+    let mut tx = store.tenant_tx(tenant).await.ok()?;
+    let wav = crate::store::prompt::audio(&mut tx, tenant, "enter-digits")
+        .await
+        .ok()??;
+    let _ = tx.commit().await;
+    switchboard_media::wav::read(&wav).ok().map(|a| a.samples)
+}
+
 /// Start the built-in service `destination` on the call's RTP socket.
 pub(super) fn start_service(
     edge: &Edge,
@@ -715,6 +733,7 @@ pub(super) fn start_service(
     session: &sdp::AudioSession,
     destination: Destination,
     locale: &str,
+    custom_prompt: Option<Vec<i16>>,
 ) -> MediaHandle {
     let law = match session.codec {
         Codec::Pcmu => Law::Mu,
@@ -729,7 +748,8 @@ pub(super) fn start_service(
         Destination::Echo => Service::echo(params),
         Destination::PromptDtmf => {
             let set = edge.prompts.for_locale(locale);
-            Service::prompt(params, &set.enter_digits, set.digits.clone())
+            let prompt = custom_prompt.as_deref().unwrap_or(&set.enter_digits);
+            Service::prompt(params, prompt, set.digits.clone())
         }
     };
     let remote = session

@@ -15,7 +15,7 @@ use serde_json::json;
 use switchboard_sip::sdp::{self, AudioPolicy, Codec, Direction, LocalAudio, SessionDescription};
 use uuid::Uuid;
 
-use super::edge::{ActiveCall, Edge, close_record, start_service, watch_duration};
+use super::edge::{ActiveCall, Edge, close_record, custom_prompt, start_service, watch_duration};
 use super::routing::Destination;
 use crate::domain::PhoneNumber;
 use crate::store::call::{self, CallEnd, NewCall};
@@ -264,7 +264,15 @@ impl Outbound {
         };
         local.codecs = vec![session.codec];
         let key = dialog.id().to_string();
-        let media = start_service(&edge, socket, &session, self.destination, &self.locale);
+        let custom = custom_prompt(&edge.store, self.tenant, self.destination).await;
+        let media = start_service(
+            &edge,
+            socket,
+            &session,
+            self.destination,
+            &self.locale,
+            custom,
+        );
         if let Ok(mut calls) = edge.calls.lock() {
             calls.insert(
                 key.clone(),

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use crate::helpers::spawn_app;
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 11] = [
     "tenant",
     "app_user",
     "contact",
@@ -16,6 +16,7 @@ const TABLES: [&str; 10] = [
     "trunk",
     "phone_number",
     "call",
+    "prompt",
 ];
 
 #[tokio::test]

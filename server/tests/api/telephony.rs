@@ -220,3 +220,62 @@ async fn call_records_are_listed_per_tenant() {
     assert_eq!(call["hangup_cause"], "crashed");
     assert!(call["ended_at"].is_string());
 }
+
+#[tokio::test]
+async fn a_tenant_replaces_its_prompt_with_its_own_recording() {
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let tone: Vec<i16> = (0..16_000)
+        .map(|i| if i % 20 < 10 { 3000 } else { -3000 })
+        .collect();
+    let wav = switchboard_media::wav::write_pcm16(&tone, 1, 16_000);
+    let put = |token: String, body: Vec<u8>| {
+        let app = &app;
+        async move {
+            app.client
+                .put(app.url("/api/v1/prompts/enter-digits"))
+                .bearer_auth(token)
+                .header("content-type", "audio/wav")
+                .body(body)
+                .send()
+                .await
+                .expect("request")
+        }
+    };
+    let resp = put(admin.clone(), wav.clone()).await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let info: Value = resp.json().await.expect("json");
+    assert_eq!(info["duration_ms"], 1000);
+    let resp = app
+        .call(Method::GET, "/api/v1/prompts/enter-digits", &admin, None)
+        .await;
+    assert_eq!(
+        resp.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("audio/wav")
+    );
+    assert_eq!(resp.bytes().await.expect("body").to_vec(), wav);
+    let (_, list) = app.get_json("/api/v1/prompts", &admin).await;
+    assert_eq!(list[0]["name"], "enter-digits");
+
+    let resp = put(admin.clone(), b"RIFF not really a wav".to_vec()).await;
+    assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    let agent = app.token("acme", "agent1").await;
+    assert_eq!(
+        put(agent, wav.clone()).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let globex = app.token("globex", "admin").await;
+    let (status, _) = app.get_json("/api/v1/prompts/enter-digits", &globex).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app.get_json("/api/v1/prompts/goodbye", &admin).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    let resp = app
+        .call(Method::DELETE, "/api/v1/prompts/enter-digits", &admin, None)
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = app.get_json("/api/v1/prompts/enter-digits", &admin).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
