@@ -80,6 +80,13 @@ struct Gate {
 impl TransportEventInspector for Gate {
     async fn handle(&self, event: TransportEvent) -> Option<TransportEvent> {
         if let TransportEvent::Incoming(SipMessage::Request(req), _, from) = &event {
+            if let Some(why) = malformed(req) {
+                // RFC 4475 3.1.2: such messages get 400/505 or are dropped; we drop them.
+                tracing::debug!(why, "malformed SIP request dropped");
+                metrics::counter!("sip_requests_dropped_total", "reason" => "malformed")
+                    .increment(1);
+                return None;
+            }
             let ua = req
                 .user_agent_header()
                 .map(|h| h.value().to_ascii_lowercase())
@@ -102,6 +109,40 @@ impl TransportEventInspector for Gate {
         }
         Some(event)
     }
+}
+
+/// Checks the parser is lenient about (RFC 3261 7, 8.1.1, 20): why `req` must not be processed.
+fn malformed(req: &rsipstack::sip::Request) -> Option<&'static str> {
+    if req.version != rsipstack::sip::Version::V2 {
+        return Some("SIP version is not 2.0");
+    }
+    let cseq = req.header_value("CSeq")?;
+    let mut parts = cseq.split_whitespace();
+    let number_ok = parts
+        .next()
+        .and_then(|n| n.parse::<u32>().ok())
+        .is_some_and(|n| n < 1 << 31);
+    if !number_ok || parts.next() != Some(req.method.to_string().as_str()) || parts.next().is_some()
+    {
+        return Some("CSeq does not match the request");
+    }
+    let length = req
+        .header_value("Content-Length")
+        .or_else(|| req.header_value("l"));
+    if let Some(length) = length
+        && length
+            .trim()
+            .parse::<usize>()
+            .map_or(true, |n| n > req.body.len())
+    {
+        return Some("Content-Length is invalid or longer than the body");
+    }
+    if let Some(mf) = req.header_value("Max-Forwards")
+        && mf.trim().parse::<u8>().is_err()
+    {
+        return Some("Max-Forwards is not 0-255");
+    }
+    None
 }
 
 pub(super) struct Edge {
