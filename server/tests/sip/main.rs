@@ -233,19 +233,23 @@ fn options(n: usize, port: u16) -> Vec<u8> {
 }
 
 #[tokio::test]
-async fn the_edge_survives_every_rfc_4475_torture_message_and_still_answers_options() {
+async fn the_edge_survives_every_rfc_4475_and_rfc_5118_torture_message_and_still_answers_options() {
     let app = spawn_app().await;
     let to = app.sip;
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e/sip/rfc4475");
+    let sip_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e/sip");
     let result = tokio::task::spawn_blocking(move || {
         let socket = UdpSocket::bind("127.0.0.1:0").expect("bind");
         socket
             .set_read_timeout(Some(Duration::from_secs(2)))
             .expect("timeout");
         let port = socket.local_addr().expect("addr").port();
-        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
-            .expect("torture directory")
-            .flatten()
+        let mut files: Vec<PathBuf> = ["rfc4475", "rfc5118"]
+            .iter()
+            .flat_map(|d| {
+                std::fs::read_dir(sip_dir.join(d))
+                    .expect("torture directory")
+                    .flatten()
+            })
             .map(|e| e.path())
             .filter(|p| p.extension().is_some_and(|e| e == "sip"))
             .collect();
@@ -349,7 +353,7 @@ async fn the_edge_survives_every_rfc_4475_torture_message_and_still_answers_opti
     })
     .await
     .expect("join");
-    assert!(result >= 49, "only {result} torture messages checked");
+    assert!(result >= 49 + 12, "only {result} torture messages checked");
 }
 
 #[tokio::test]
