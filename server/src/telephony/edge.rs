@@ -15,7 +15,6 @@ use rsipstack::dialog::dialog::{
     DialogState, DialogStateReceiver, DialogStateSender, TerminatedReason,
 };
 use rsipstack::dialog::dialog_layer::DialogLayer;
-use rsipstack::dialog::invite_dialog::InviteDialog;
 use rsipstack::platform::CancellationToken;
 use rsipstack::sip::prelude::HeadersExt;
 use rsipstack::sip::{Header, Method, SipMessage, StatusCode, Uri};
@@ -34,6 +33,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::digest::{self, NonceKey};
+use super::driver::{Leg, drive};
 use super::media::{self, MediaHandle, PortPool};
 use super::outbound::CallControl;
 use super::prompts::Prompts;
@@ -42,21 +42,17 @@ use crate::auth::rate_limit::WindowCounter;
 use crate::settings::SipSettings;
 use crate::store::call::{self, CallEnd, NewCall};
 use crate::store::{Store, TenantId, phone_number, tenant, trunk};
+use switchboard_sip::call::{Call, CallConfig, Event as CallEvent, Role};
 
-/// A call in progress on this node.
+/// A call in progress on this node, as the edge's table keeps it (by dialog id). The call
+/// itself runs in its driver task; the table routes the stack's reports to it.
 pub(super) struct ActiveCall {
-    pub(super) id: Uuid,
-    pub(super) tenant: TenantId,
     pub(super) trunk: Uuid,
     pub(super) codec: Codec,
     /// Our side of the session, to answer re-INVITEs (hold, unhold, session refresh).
     pub(super) local: LocalAudio,
-    /// Started when the call is answered, after the ring phase.
-    pub(super) media: Option<MediaHandle>,
-    /// Set when we end the call ourselves, to record why.
-    pub(super) ending: Option<(&'static str, &'static str)>,
-    /// We placed the call: the far end is the callee.
-    pub(super) outbound: bool,
+    /// Reports for the call's driver.
+    pub(super) events: tokio::sync::mpsc::UnboundedSender<CallEvent>,
 }
 
 /// User agents of SIP scanners (friendly-scanner is SIPVicious's default). Their requests are
@@ -320,20 +316,13 @@ impl SipEdge {
 
     /// Hang up every call (BYE), close their records, stop the transports.
     pub async fn shutdown(self) {
-        let ids: Vec<String> = self
-            .edge
-            .calls
-            .lock()
-            .map(|c| c.keys().cloned().collect())
-            .unwrap_or_default();
-        for id in ids {
-            if let Some(d) = self.edge.find_dialog(&id) {
-                self.edge.set_ending(&id, "shutdown", "system");
-                let _ = d.bye().await;
+        if let Ok(calls) = self.edge.calls.lock() {
+            for call in calls.values() {
+                let _ = call.events.send(CallEvent::Shutdown);
             }
         }
-        // Give the state loop a moment to write the records of the calls just ended.
-        for _ in 0..50 {
+        // Give the drivers a moment to hang up and write their records.
+        for _ in 0..100 {
             if self.edge.calls.lock().map(|c| c.is_empty()).unwrap_or(true) {
                 break;
             }
@@ -388,18 +377,12 @@ impl Edge {
         self.table.read().map(|t| t.clone()).unwrap_or_default()
     }
 
-    fn find_dialog(&self, id: &str) -> Option<InviteDialog> {
-        match self.dialogs.get_dialog_with(&id.to_owned())? {
-            rsipstack::dialog::dialog::Dialog::Invite(d) => Some(d),
-            _ => None,
-        }
-    }
-
-    fn set_ending(&self, id: &str, cause: &'static str, side: &'static str) {
-        if let Ok(mut calls) = self.calls.lock()
-            && let Some(c) = calls.get_mut(id)
-        {
-            c.ending.get_or_insert((cause, side));
+    /// The timers of this node's calls.
+    pub(super) fn call_config(&self) -> CallConfig {
+        CallConfig {
+            ring: Duration::from_millis(self.settings.answer_delay_ms),
+            ring_timeout: super::outbound::RING_TIMEOUT,
+            max_duration: Duration::from_secs(self.settings.max_call_secs),
         }
     }
 }
@@ -622,10 +605,9 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         }
     };
     let dialog_id = dialog.id().to_string();
-    let control = dialog.clone();
-    let mut driver = dialog;
+    let mut transaction_driver = dialog.clone();
     tokio::spawn(async move {
-        let _ = driver.handle(&mut tx).await;
+        let _ = transaction_driver.handle(&mut tx).await;
     });
 
     let local = LocalAudio {
@@ -639,61 +621,34 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         ptime: session.ptime,
     };
     let answer = sdp::write(&local, Some((&offer, session.media_index)));
+    let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
     if let Ok(mut calls) = edge.calls.lock() {
         calls.insert(
             dialog_id.clone(),
             ActiveCall {
-                id: call_id,
-                tenant,
                 trunk: trunk.id,
                 codec: session.codec,
                 local,
-                media: None,
-                ending: None,
-                outbound: false,
+                events,
             },
         );
     }
-    // The ring phase: 180 Ringing, then the answer. A CANCEL meanwhile ends the dialog (487),
-    // and the state loop closes the record as cancelled.
-    let ring = Duration::from_millis(edge.settings.answer_delay_ms);
-    if !ring.is_zero() {
-        if let Err(e) = control.ringing(None, None) {
-            tracing::debug!(error = %e, "sending 180 failed");
-        }
-        tokio::time::sleep(ring).await;
-    }
-    let ringing = edge
-        .calls
-        .lock()
-        .map(|c| c.contains_key(&dialog_id))
-        .unwrap_or(false);
-    if !ringing {
-        count("cancelled");
-        return;
-    }
-    let custom = custom_prompt(&edge.store, tenant, number.destination).await;
-    let media = start_service(&edge, socket, &session, number.destination, &locale, custom);
-    if let Ok(mut calls) = edge.calls.lock()
-        && let Some(call) = calls.get_mut(&dialog_id)
-    {
-        call.media = Some(media);
-    }
-    // The answer time is written before the 200 OK leaves, so a BYE that follows at once finds
-    // it and the duration is right.
-    if let Ok(mut db) = edge.store.tenant_tx(tenant).await {
-        let _ = call::mark_answered(&mut db, tenant, call_id, Utc::now()).await;
-        let _ = db.commit().await;
-    }
-    let content_type = Header::ContentType("application/sdp".into());
-    if let Err(e) = control.accept(Some(vec![content_type]), Some(answer.into_bytes())) {
-        tracing::error!(error = %e, "answering failed");
-        return;
-    }
-    count("answered");
-    tracing::info!(%call_id, tenant_id = %tenant, number = %number.number, "call answered");
-
-    watch_duration(edge, dialog_id, control);
+    let leg = Leg {
+        id: call_id,
+        tenant,
+        dialog,
+        key: dialog_id,
+        sockets: Some(socket),
+        session: Some(session),
+        destination: number.destination,
+        locale,
+        answer: Some(answer),
+        dialling: None,
+        media: None,
+    };
+    let mut machine = Call::new(Role::Inbound, edge.call_config());
+    machine.handle(std::time::Instant::now(), CallEvent::Start);
+    tokio::spawn(drive(edge.clone(), machine, leg, events_rx));
 }
 
 /// The outcome of checking an INVITE's credentials.
@@ -799,24 +754,6 @@ pub(super) fn start_service(
     media::spawn(socket, remote, service)
 }
 
-/// Hang up the call in dialog `key` when it reaches the maximum duration: a stuck call must
-/// not run forever.
-pub(super) fn watch_duration(edge: Arc<Edge>, key: String, dialog: InviteDialog) {
-    let max = Duration::from_secs(edge.settings.max_call_secs);
-    tokio::spawn(async move {
-        tokio::time::sleep(max).await;
-        if edge
-            .calls
-            .lock()
-            .map(|c| c.contains_key(&key))
-            .unwrap_or(false)
-        {
-            edge.set_ending(&key, "max_duration", "system");
-            let _ = dialog.bye().await;
-        }
-    });
-}
-
 pub(super) async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'_>) {
     let result = async {
         let mut db = store.tenant_tx(tenant).await?;
@@ -894,62 +831,25 @@ async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
             continue;
         }
         if let DialogState::Terminated(id, reason) = state {
-            let key = id.to_string();
             edge.dialogs.remove_dialog(&id);
-            let Some(active) = edge.calls.lock().ok().and_then(|mut c| c.remove(&key)) else {
-                continue;
+            let event = match reason {
+                TerminatedReason::UacCancel => CallEvent::Cancelled,
+                TerminatedReason::UacBye | TerminatedReason::UasBye => CallEvent::RemoteBye,
+                TerminatedReason::Timeout => CallEvent::Failed(408),
+                _ => CallEvent::Failed(500),
             };
-            let edge = edge.clone();
-            tokio::spawn(async move {
-                let outcome = match active.media {
-                    Some(media) => media.finish().await,
-                    None => media::MediaOutcome::default(),
-                };
-                let (cause, side, code) = match (active.ending, &reason) {
-                    (Some((cause, side)), _) => (cause, side, 200),
-                    (None, _) if active.outbound => ("answered", "callee", 200),
-                    (None, TerminatedReason::UacBye) => ("answered", "caller", 200),
-                    (None, TerminatedReason::UasBye) => ("answered", "callee", 200),
-                    (None, TerminatedReason::UacCancel) => ("cancelled", "caller", 487),
-                    (None, TerminatedReason::Timeout) => ("failed", "system", 408),
-                    (None, _) => ("failed", "system", 500),
-                };
-                let loss = if outcome.packets_received > 0 {
-                    outcome.packets_lost.max(0) as f64
-                        / (outcome.packets_received as f64 + outcome.packets_lost.max(0) as f64)
-                } else {
-                    0.0
-                };
-                let quality = json!({
-                    "packets_received": outcome.packets_received,
-                    "packets_sent": outcome.packets_sent,
-                    "packets_lost": outcome.packets_lost,
-                    "loss": loss,
-                    "jitter_ms": (outcome.jitter_ms * 10.0).round() / 10.0,
-                    "mos": mos(loss, outcome.jitter_ms),
-                    "remote_loss": outcome.remote.map(|r| r.fraction_lost),
-                    "remote_jitter_ms": outcome.remote.map(|r| (r.jitter_ms * 10.0).round() / 10.0),
-                    "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(|r| r.round()),
-                });
-                let end = CallEnd {
-                    ended_at: Utc::now(),
-                    hangup_cause: cause,
-                    hangup_side: side,
-                    sip_code: Some(code),
-                    codec: Some(active.codec.name()),
-                    dtmf_digits: &outcome.digits,
-                    quality,
-                };
-                close_record(&edge.store, active.tenant, active.id, &end).await;
-                tracing::info!(call_id = %active.id, cause, side, digits = %outcome.digits, "call ended");
-            });
+            if let Ok(calls) = edge.calls.lock()
+                && let Some(call) = calls.get(&id.to_string())
+            {
+                let _ = call.events.send(event);
+            }
         }
     }
 }
 
 /// A rough MOS from loss and jitter (simplified E-model, ITU-T G.107, for G.711 with a 40 ms
 /// fixed delay budget): good enough to tell a clean line from a broken one.
-fn mos(loss: f64, jitter_ms: f64) -> f64 {
+pub(super) fn mos(loss: f64, jitter_ms: f64) -> f64 {
     let effective_latency = 40.0 + jitter_ms * 2.0 + 10.0;
     let mut r = if effective_latency < 160.0 {
         93.2 - effective_latency / 40.0

@@ -3,6 +3,7 @@
 //! sans-IO crates `switchboard-sip` and `switchboard-media`; this module is their I/O.
 
 pub mod digest;
+mod driver;
 pub mod edge;
 pub mod media;
 mod monitor;

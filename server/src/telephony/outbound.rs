@@ -9,17 +9,19 @@ use std::time::Duration;
 use chrono::Utc;
 use rsipstack::dialog::authenticate::Credential;
 use rsipstack::dialog::invitation::InviteOption;
-use rsipstack::sip::{StatusCode, Uri};
+use rsipstack::sip::Uri;
 use rsipstack::transport::SipAddr;
 use serde_json::json;
-use switchboard_sip::sdp::{self, AudioPolicy, Codec, Direction, LocalAudio, SessionDescription};
+use switchboard_sip::sdp::{self, Codec, Direction, LocalAudio};
 use uuid::Uuid;
 
-use super::edge::{ActiveCall, Edge, close_record, custom_prompt, start_service, watch_duration};
+use super::driver::{Leg, drive};
+use super::edge::{ActiveCall, Edge, close_record};
 use super::routing::Destination;
 use crate::domain::PhoneNumber;
 use crate::store::call::{self, CallEnd, NewCall};
 use crate::store::{TenantId, tenant, trunk};
+use switchboard_sip::call::{Call, Event as CallEvent, Role};
 
 /// How long an outbound call may ring before it is cancelled.
 pub const RING_TIMEOUT: Duration = Duration::from_secs(60);
@@ -166,15 +168,6 @@ struct Outbound {
     locale: String,
 }
 
-fn failure(code: u16) -> (&'static str, &'static str) {
-    match code {
-        486 | 600 => ("busy", "callee"),
-        408 | 480 => ("no_answer", "callee"),
-        487 => ("cancelled", "system"),
-        _ => ("failed", "callee"),
-    }
-}
-
 impl Outbound {
     async fn end(&self, edge: &Edge, cause: &'static str, side: &'static str, code: u16) {
         let end = CallEnd {
@@ -198,7 +191,7 @@ impl Outbound {
             }
         };
         let rtp_port = socket.port();
-        let mut local = LocalAudio {
+        let local = LocalAudio {
             session_id: u64::from(rand::random::<u32>()),
             session_version: 1,
             addr: edge.media_ip,
@@ -226,73 +219,43 @@ impl Outbound {
             call_id: Some(self.sip_call_id.clone()),
             ..Default::default()
         };
-        let (dialog, mut join) = match edge.dialogs.do_invite_async(option, edge.state_tx.clone()) {
+        let (dialog, join) = match edge.dialogs.do_invite_async(option, edge.state_tx.clone()) {
             Ok(d) => d,
             Err(e) => {
                 tracing::warn!(error = %e, "sending an outbound INVITE failed");
                 return self.end(&edge, "failed", "system", 500).await;
             }
         };
-        let outcome = match tokio::time::timeout(RING_TIMEOUT, &mut join).await {
-            Ok(done) => done,
-            Err(_) => {
-                let _ = dialog.cancel().await;
-                let _ = join.await;
-                return self.end(&edge, "no_answer", "callee", 487).await;
-            }
-        };
-        let response = match outcome {
-            Ok(Ok((_, Some(r)))) => r,
-            _ => return self.end(&edge, "failed", "system", 500).await,
-        };
-        if response.status_code != StatusCode::OK {
-            let code = response.status_code.code();
-            let (cause, side) = failure(code);
-            tracing::info!(call_id = %self.call_id, code, "outbound call not answered");
-            return self.end(&edge, cause, side, code).await;
-        }
-        let answer = std::str::from_utf8(&response.body)
-            .ok()
-            .and_then(|b| SessionDescription::parse(b).ok());
-        let session = answer
-            .as_ref()
-            .and_then(|a| sdp::negotiate(a, &AudioPolicy::default()).ok());
-        let Some(session) = session else {
-            tracing::warn!(call_id = %self.call_id, "the answer has no usable audio; hanging up");
-            let _ = dialog.bye().await;
-            return self.end(&edge, "failed", "system", 488).await;
-        };
-        local.codecs = vec![session.codec];
+        // The call is registered under the early dialog id; the driver moves it to the
+        // confirmed id when the far end answers.
         let key = dialog.id().to_string();
-        let custom = custom_prompt(&edge.store, self.tenant, self.destination).await;
-        let media = start_service(
-            &edge,
-            socket,
-            &session,
-            self.destination,
-            &self.locale,
-            custom,
-        );
+        let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
         if let Ok(mut calls) = edge.calls.lock() {
             calls.insert(
                 key.clone(),
                 ActiveCall {
-                    id: self.call_id,
-                    tenant: self.tenant,
                     trunk: self.trunk,
-                    codec: session.codec,
+                    codec: Codec::Pcmu,
                     local,
-                    media: Some(media),
-                    ending: None,
-                    outbound: true,
+                    events,
                 },
             );
         }
-        if let Ok(mut db) = edge.store.tenant_tx(self.tenant).await {
-            let _ = call::mark_answered(&mut db, self.tenant, self.call_id, Utc::now()).await;
-            let _ = db.commit().await;
-        }
-        tracing::info!(call_id = %self.call_id, to = %self.to, "outbound call answered");
-        watch_duration(edge, key, dialog);
+        let leg = Leg {
+            id: self.call_id,
+            tenant: self.tenant,
+            dialog,
+            key,
+            sockets: Some(socket),
+            session: None,
+            destination: self.destination,
+            locale: self.locale.clone(),
+            answer: None,
+            dialling: Some(join),
+            media: None,
+        };
+        let mut machine = Call::new(Role::Outbound, edge.call_config());
+        machine.handle(std::time::Instant::now(), CallEvent::Start);
+        drive(edge, machine, leg, events_rx).await;
     }
 }

@@ -1,0 +1,214 @@
+//! Runs one call: the sans-IO [`Call`] machine of `switchboard-sip` decides (ring, answer,
+//! hang up, cancel, how the call ended); this task feeds it the stack's reports and the time,
+//! and carries out its actions on the dialog, the media and the call record.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Utc;
+use rsipstack::dialog::invitation::InviteAsyncResult;
+use rsipstack::dialog::invite_dialog::InviteDialog;
+use rsipstack::sip::{Header, StatusCode};
+use serde_json::json;
+use switchboard_sip::call::{Action, Call, Event};
+use switchboard_sip::sdp::{self, AudioPolicy, AudioSession, SessionDescription};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use super::edge::{Edge, close_record, custom_prompt, mos, start_service};
+use super::media::{MediaHandle, MediaOutcome, RtpSockets};
+use super::routing::Destination;
+use crate::store::TenantId;
+use crate::store::call::{self, CallEnd};
+
+/// Everything the driver needs to carry out a call's actions.
+pub(super) struct Leg {
+    pub(super) id: Uuid,
+    pub(super) tenant: TenantId,
+    pub(super) dialog: InviteDialog,
+    /// The key of the call in the edge's table of calls (the dialog id).
+    pub(super) key: String,
+    pub(super) sockets: Option<RtpSockets>,
+    /// The negotiated session (inbound: from the offer; outbound: set when the answer comes).
+    pub(super) session: Option<AudioSession>,
+    pub(super) destination: Destination,
+    pub(super) locale: String,
+    /// Inbound: the body of our 200 OK.
+    pub(super) answer: Option<String>,
+    /// Outbound: the INVITE transaction, until its final response.
+    pub(super) dialling: Option<JoinHandle<InviteAsyncResult>>,
+    pub(super) media: Option<MediaHandle>,
+}
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn dial_result(
+    dialling: &mut Option<JoinHandle<InviteAsyncResult>>,
+) -> Option<InviteAsyncResult> {
+    match dialling {
+        Some(handle) => {
+            let result = handle.await.ok();
+            *dialling = None;
+            result
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Drive `call` until it ends.
+pub(super) async fn drive(
+    edge: Arc<Edge>,
+    mut call: Call,
+    mut leg: Leg,
+    mut events: UnboundedReceiver<Event>,
+) {
+    loop {
+        while let Some(action) = call.poll_action() {
+            match action {
+                Action::Ring => {
+                    if let Err(e) = leg.dialog.ringing(None, None) {
+                        tracing::debug!(error = %e, "sending 180 failed");
+                    }
+                }
+                Action::StartMedia => start_media(&edge, &mut leg).await,
+                Action::Answer => {
+                    let content_type = Header::ContentType("application/sdp".into());
+                    let body = leg.answer.take().map(String::into_bytes);
+                    if let Err(e) = leg.dialog.accept(Some(vec![content_type]), body) {
+                        tracing::error!(error = %e, "answering failed");
+                        call.handle(Instant::now(), Event::Failed(500));
+                    } else {
+                        metrics::counter!("sip_invites_total", "outcome" => "answered")
+                            .increment(1);
+                        tracing::info!(call_id = %leg.id, tenant_id = %leg.tenant, "call answered");
+                    }
+                }
+                Action::Hangup => {
+                    if let Err(e) = leg.dialog.bye().await {
+                        tracing::debug!(error = %e, "sending BYE failed");
+                    }
+                }
+                Action::CancelInvite => {
+                    if let Err(e) = leg.dialog.cancel().await {
+                        tracing::debug!(error = %e, "sending CANCEL failed");
+                    }
+                }
+                Action::End(ending) => {
+                    if let Ok(mut calls) = edge.calls.lock() {
+                        calls.remove(&leg.key);
+                    }
+                    let outcome = match leg.media.take() {
+                        Some(media) => media.finish().await,
+                        None => MediaOutcome::default(),
+                    };
+                    let end = CallEnd {
+                        ended_at: Utc::now(),
+                        hangup_cause: ending.cause.as_str(),
+                        hangup_side: ending.side.as_str(),
+                        sip_code: Some(i32::from(ending.sip_code)),
+                        codec: leg.session.as_ref().map(|s| s.codec.name()),
+                        dtmf_digits: &outcome.digits,
+                        quality: quality(&outcome),
+                    };
+                    close_record(&edge.store, leg.tenant, leg.id, &end).await;
+                    tracing::info!(call_id = %leg.id, cause = ending.cause.as_str(), side = ending.side.as_str(),
+                        digits = %outcome.digits, "call ended");
+                    return;
+                }
+            }
+        }
+        let deadline = call.poll_timeout();
+        tokio::select! {
+            event = events.recv() => {
+                let now = Instant::now();
+                call.handle(now, event.unwrap_or(Event::Failed(500)));
+            }
+            result = dial_result(&mut leg.dialling) => answered(&edge, &mut call, &mut leg, result).await,
+            () = sleep_until(deadline) => call.handle_timeout(Instant::now()),
+        }
+    }
+}
+
+/// Outbound: the INVITE's final response arrived.
+async fn answered(
+    edge: &Arc<Edge>,
+    call: &mut Call,
+    leg: &mut Leg,
+    result: Option<InviteAsyncResult>,
+) {
+    let now = Instant::now();
+    let response = match result {
+        Some(Ok((_, Some(r)))) => r,
+        _ => return call.handle(now, Event::Failed(500)),
+    };
+    if response.status_code != StatusCode::OK {
+        return call.handle(now, Event::Rejected(response.status_code.code()));
+    }
+    let session = std::str::from_utf8(&response.body)
+        .ok()
+        .and_then(|b| SessionDescription::parse(b).ok())
+        .and_then(|a| sdp::negotiate(&a, &AudioPolicy::default()).ok());
+    let Some(session) = session else {
+        tracing::warn!(call_id = %leg.id, "the answer has no usable audio; hanging up");
+        let _ = leg.dialog.bye().await;
+        return call.handle(now, Event::Failed(488));
+    };
+    leg.session = Some(session);
+    // The confirmed dialog has the far end's tag: register the call under that id, so its BYE
+    // finds us.
+    let key = leg.dialog.id().to_string();
+    if let Ok(mut calls) = edge.calls.lock()
+        && let Some(entry) = calls.remove(&leg.key)
+    {
+        calls.insert(key.clone(), entry);
+    }
+    leg.key = key;
+    call.handle(now, Event::Answered);
+}
+
+async fn start_media(edge: &Arc<Edge>, leg: &mut Leg) {
+    let (Some(sockets), Some(session)) = (leg.sockets.take(), leg.session.as_ref()) else {
+        return;
+    };
+    let custom = custom_prompt(&edge.store, leg.tenant, leg.destination).await;
+    leg.media = Some(start_service(
+        edge,
+        sockets,
+        session,
+        leg.destination,
+        &leg.locale,
+        custom,
+    ));
+    // The answer time is written before the 200 OK leaves, so a BYE that follows at once finds
+    // it and the duration is right.
+    if let Ok(mut db) = edge.store.tenant_tx(leg.tenant).await {
+        let _ = call::mark_answered(&mut db, leg.tenant, leg.id, Utc::now()).await;
+        let _ = db.commit().await;
+    }
+}
+
+fn quality(outcome: &MediaOutcome) -> serde_json::Value {
+    let lost = outcome.packets_lost.max(0) as f64;
+    let loss = if outcome.packets_received > 0 {
+        lost / (outcome.packets_received as f64 + lost)
+    } else {
+        0.0
+    };
+    json!({
+        "packets_received": outcome.packets_received,
+        "packets_sent": outcome.packets_sent,
+        "packets_lost": outcome.packets_lost,
+        "loss": loss,
+        "jitter_ms": (outcome.jitter_ms * 10.0).round() / 10.0,
+        "mos": mos(loss, outcome.jitter_ms),
+        "remote_loss": outcome.remote.map(|r| r.fraction_lost),
+        "remote_jitter_ms": outcome.remote.map(|r| (r.jitter_ms * 10.0).round() / 10.0),
+        "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(|r| r.round()),
+    })
+}

@@ -1,0 +1,449 @@
+//! The life of one call as the call logic sees it, sans-IO: events and the time in, actions
+//! out. The SIP edge feeds it what the stack reports (answered, cancelled, BYE, rejection) and
+//! carries out what it decides (ring, answer, hang up, cancel, write the record), so the
+//! timers (ring phase, ring timeout, maximum duration) and the way a call's ending is recorded
+//! are decided here, deterministically, and tested with a simulated clock.
+
+use std::collections::VecDeque;
+use std::time::{Duration, Instant};
+
+/// Who started the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// A carrier called us; we are the callee.
+    Inbound,
+    /// We called out through a trunk; the far end is the callee.
+    Outbound,
+}
+
+/// Timers of a call.
+#[derive(Debug, Clone, Copy)]
+pub struct CallConfig {
+    /// Inbound: how long to ring (180) before answering; zero answers at once.
+    pub ring: Duration,
+    /// Outbound: how long the far end may ring before we cancel.
+    pub ring_timeout: Duration,
+    /// Connected calls are hung up after this.
+    pub max_duration: Duration,
+}
+
+/// What happened, as the SIP stack reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// The call was admitted (inbound) or the INVITE sent (outbound).
+    Start,
+    /// Outbound: the far end answered with 200 OK.
+    Answered,
+    /// Inbound: the caller sent CANCEL before we answered.
+    Cancelled,
+    /// The far end sent BYE.
+    RemoteBye,
+    /// Outbound: a final non-2xx response with this code.
+    Rejected(u16),
+    /// The dialog failed (e.g. no ACK, transport error), with the SIP code that best says so.
+    Failed(u16),
+    /// The node is shutting down.
+    Shutdown,
+}
+
+/// Why a call ended, as written on its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    Answered,
+    Cancelled,
+    Busy,
+    NoAnswer,
+    Rejected,
+    Failed,
+    MaxDuration,
+    Shutdown,
+}
+
+impl Cause {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Cause::Answered => "answered",
+            Cause::Cancelled => "cancelled",
+            Cause::Busy => "busy",
+            Cause::NoAnswer => "no_answer",
+            Cause::Rejected => "rejected",
+            Cause::Failed => "failed",
+            Cause::MaxDuration => "max_duration",
+            Cause::Shutdown => "shutdown",
+        }
+    }
+}
+
+/// Which side ended the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Caller,
+    Callee,
+    System,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Caller => "caller",
+            Side::Callee => "callee",
+            Side::System => "system",
+        }
+    }
+}
+
+/// How a call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ending {
+    pub cause: Cause,
+    pub side: Side,
+    /// The final SIP status of the INVITE.
+    pub sip_code: u16,
+}
+
+/// What the edge must do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Send 180 Ringing.
+    Ring,
+    /// Start the media (the service) for the connected call.
+    StartMedia,
+    /// Inbound: send 200 OK with our answer.
+    Answer,
+    /// Send BYE.
+    Hangup,
+    /// Outbound: CANCEL the INVITE.
+    CancelInvite,
+    /// The call is over: stop the media and complete the record.
+    End(Ending),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Idle,
+    Ringing { until: Instant },
+    Dialling { until: Instant },
+    Connected { until: Instant },
+    Ended,
+}
+
+/// One call's state machine.
+#[derive(Debug)]
+pub struct Call {
+    role: Role,
+    config: CallConfig,
+    phase: Phase,
+    actions: VecDeque<Action>,
+}
+
+/// The cause of an outbound call's final non-2xx response.
+fn rejection(code: u16) -> Ending {
+    let (cause, side) = match code {
+        486 | 600 => (Cause::Busy, Side::Callee),
+        408 | 480 => (Cause::NoAnswer, Side::Callee),
+        487 => (Cause::Cancelled, Side::System),
+        _ => (Cause::Rejected, Side::Callee),
+    };
+    Ending {
+        cause,
+        side,
+        sip_code: code,
+    }
+}
+
+impl Call {
+    pub fn new(role: Role, config: CallConfig) -> Call {
+        Call {
+            role,
+            config,
+            phase: Phase::Idle,
+            actions: VecDeque::new(),
+        }
+    }
+
+    fn end(&mut self, cause: Cause, side: Side, sip_code: u16) {
+        self.phase = Phase::Ended;
+        self.actions.push_back(Action::End(Ending {
+            cause,
+            side,
+            sip_code,
+        }));
+    }
+
+    fn connect(&mut self, now: Instant) {
+        self.phase = Phase::Connected {
+            until: now + self.config.max_duration,
+        };
+        self.actions.push_back(Action::StartMedia);
+        if self.role == Role::Inbound {
+            self.actions.push_back(Action::Answer);
+        }
+    }
+
+    /// Feed an event that happened at `now`.
+    pub fn handle(&mut self, now: Instant, event: Event) {
+        match (self.phase, event) {
+            (Phase::Ended, _) => {}
+            (Phase::Idle, Event::Start) => match self.role {
+                Role::Inbound if self.config.ring.is_zero() => self.connect(now),
+                Role::Inbound => {
+                    self.phase = Phase::Ringing {
+                        until: now + self.config.ring,
+                    };
+                    self.actions.push_back(Action::Ring);
+                }
+                Role::Outbound => {
+                    self.phase = Phase::Dialling {
+                        until: now + self.config.ring_timeout,
+                    }
+                }
+            },
+            (Phase::Ringing { .. }, Event::Cancelled) => {
+                self.end(Cause::Cancelled, Side::Caller, 487)
+            }
+            (Phase::Dialling { .. }, Event::Answered) => self.connect(now),
+            (Phase::Dialling { .. }, Event::Rejected(code)) => {
+                let e = rejection(code);
+                self.end(e.cause, e.side, e.sip_code);
+            }
+            (Phase::Connected { .. }, Event::RemoteBye) => {
+                let side = match self.role {
+                    Role::Inbound => Side::Caller,
+                    Role::Outbound => Side::Callee,
+                };
+                self.end(Cause::Answered, side, 200);
+            }
+            (Phase::Connected { .. }, Event::Shutdown) => {
+                self.actions.push_back(Action::Hangup);
+                self.end(Cause::Shutdown, Side::System, 200);
+            }
+            (Phase::Ringing { .. }, Event::Shutdown) => {
+                self.end(Cause::Shutdown, Side::System, 480)
+            }
+            (Phase::Dialling { .. }, Event::Shutdown) => {
+                self.actions.push_back(Action::CancelInvite);
+                self.end(Cause::Shutdown, Side::System, 487);
+            }
+            (_, Event::Failed(code)) => self.end(Cause::Failed, Side::System, code),
+            // Anything else does not change the call (a late or duplicate report).
+            _ => {}
+        }
+    }
+
+    /// Let time pass to `now`.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        match self.phase {
+            Phase::Ringing { until } if now >= until => self.connect(now),
+            Phase::Dialling { until } if now >= until => {
+                self.actions.push_back(Action::CancelInvite);
+                self.end(Cause::NoAnswer, Side::Callee, 487);
+            }
+            Phase::Connected { until } if now >= until => {
+                self.actions.push_back(Action::Hangup);
+                self.end(Cause::MaxDuration, Side::System, 200);
+            }
+            _ => {}
+        }
+    }
+
+    /// The next action to carry out.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Call::handle_timeout`] must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        match self.phase {
+            Phase::Ringing { until } | Phase::Dialling { until } | Phase::Connected { until } => {
+                Some(until)
+            }
+            Phase::Idle | Phase::Ended => None,
+        }
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.phase == Phase::Ended
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)] // A test picks an arbitrary origin for its clock.
+mod tests {
+    use super::*;
+
+    fn config() -> CallConfig {
+        CallConfig {
+            ring: Duration::from_secs(2),
+            ring_timeout: Duration::from_secs(60),
+            max_duration: Duration::from_secs(4 * 3600),
+        }
+    }
+
+    fn drain(call: &mut Call) -> Vec<Action> {
+        std::iter::from_fn(|| call.poll_action()).collect()
+    }
+
+    /// Run the clock forward in 100 ms steps until `until`, collecting actions.
+    fn run(call: &mut Call, from: Instant, until: Instant) -> Vec<Action> {
+        let mut t = from;
+        let mut out = Vec::new();
+        while t <= until {
+            if call.poll_timeout().is_some_and(|d| d <= t) {
+                call.handle_timeout(t);
+            }
+            out.extend(drain(call));
+            t += Duration::from_millis(100);
+        }
+        out
+    }
+
+    #[test]
+    fn an_inbound_call_rings_then_answers_then_ends_on_the_callers_bye() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, config());
+        call.handle(t0, Event::Start);
+        assert_eq!(drain(&mut call), [Action::Ring]);
+        assert_eq!(run(&mut call, t0, t0 + Duration::from_millis(1900)), []);
+        assert_eq!(
+            run(
+                &mut call,
+                t0 + Duration::from_secs(2),
+                t0 + Duration::from_secs(3)
+            ),
+            [Action::StartMedia, Action::Answer]
+        );
+        call.handle(t0 + Duration::from_secs(60), Event::RemoteBye);
+        assert_eq!(
+            drain(&mut call),
+            [Action::End(Ending {
+                cause: Cause::Answered,
+                side: Side::Caller,
+                sip_code: 200
+            })]
+        );
+        assert!(call.is_ended());
+        // Late reports change nothing.
+        call.handle(t0 + Duration::from_secs(61), Event::Failed(500));
+        assert_eq!(drain(&mut call), []);
+    }
+
+    #[test]
+    fn a_cancel_while_ringing_ends_the_call_unanswered() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, config());
+        call.handle(t0, Event::Start);
+        drain(&mut call);
+        call.handle(t0 + Duration::from_secs(1), Event::Cancelled);
+        assert_eq!(
+            drain(&mut call),
+            [Action::End(Ending {
+                cause: Cause::Cancelled,
+                side: Side::Caller,
+                sip_code: 487
+            })]
+        );
+        assert_eq!(call.poll_timeout(), None);
+    }
+
+    #[test]
+    fn a_call_is_hung_up_at_the_maximum_duration_after_a_simulated_shift() {
+        let t0 = Instant::now();
+        let mut call = Call::new(
+            Role::Inbound,
+            CallConfig {
+                ring: Duration::ZERO,
+                ..config()
+            },
+        );
+        call.handle(t0, Event::Start);
+        assert_eq!(drain(&mut call), [Action::StartMedia, Action::Answer]);
+        let actions = run(&mut call, t0, t0 + Duration::from_secs(5 * 3600));
+        assert_eq!(
+            actions,
+            [
+                Action::Hangup,
+                Action::End(Ending {
+                    cause: Cause::MaxDuration,
+                    side: Side::System,
+                    sip_code: 200
+                })
+            ]
+        );
+    }
+
+    #[test]
+    fn an_outbound_call_maps_rejections_and_times_out_unanswered() {
+        let t0 = Instant::now();
+        for (code, cause) in [
+            (486, Cause::Busy),
+            (480, Cause::NoAnswer),
+            (404, Cause::Rejected),
+            (503, Cause::Rejected),
+        ] {
+            let mut call = Call::new(Role::Outbound, config());
+            call.handle(t0, Event::Start);
+            call.handle(t0, Event::Rejected(code));
+            assert_eq!(
+                drain(&mut call),
+                [Action::End(Ending {
+                    cause,
+                    side: Side::Callee,
+                    sip_code: code
+                })]
+            );
+        }
+        let mut call = Call::new(Role::Outbound, config());
+        call.handle(t0, Event::Start);
+        let actions = run(&mut call, t0, t0 + Duration::from_secs(61));
+        assert_eq!(
+            actions,
+            [
+                Action::CancelInvite,
+                Action::End(Ending {
+                    cause: Cause::NoAnswer,
+                    side: Side::Callee,
+                    sip_code: 487
+                })
+            ]
+        );
+        let mut call = Call::new(Role::Outbound, config());
+        call.handle(t0, Event::Start);
+        call.handle(t0 + Duration::from_secs(5), Event::Answered);
+        assert_eq!(drain(&mut call), [Action::StartMedia]);
+        call.handle(t0 + Duration::from_secs(9), Event::RemoteBye);
+        assert_eq!(
+            drain(&mut call),
+            [Action::End(Ending {
+                cause: Cause::Answered,
+                side: Side::Callee,
+                sip_code: 200
+            })]
+        );
+    }
+
+    #[test]
+    fn shutdown_hangs_up_connected_calls() {
+        let t0 = Instant::now();
+        let mut call = Call::new(
+            Role::Inbound,
+            CallConfig {
+                ring: Duration::ZERO,
+                ..config()
+            },
+        );
+        call.handle(t0, Event::Start);
+        drain(&mut call);
+        call.handle(t0, Event::Shutdown);
+        assert_eq!(
+            drain(&mut call),
+            [
+                Action::Hangup,
+                Action::End(Ending {
+                    cause: Cause::Shutdown,
+                    side: Side::System,
+                    sip_code: 200
+                })
+            ]
+        );
+    }
+}
