@@ -122,14 +122,6 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(prompts::router())
 }
 
-/// The OpenAPI document of the API.
-pub fn openapi() -> utoipa::openapi::OpenApi {
-    OpenApiRouter::<AppState>::with_openapi(ApiDoc::openapi())
-        .nest("/api/v1", v1())
-        .split_for_parts()
-        .1
-}
-
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
     let (api, doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())

@@ -345,11 +345,6 @@ impl SipEdge {
             edge: self.edge.clone(),
         }
     }
-
-    /// Calls in progress on this node.
-    pub fn active_calls(&self) -> usize {
-        self.edge.calls.lock().map(|c| c.len()).unwrap_or(0)
-    }
 }
 
 impl Edge {
