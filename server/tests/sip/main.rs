@@ -90,6 +90,25 @@ async fn sipp(app: &TestApp, scenario_file: &str, number: &str, keys: &[(&str, &
     out.status.success()
 }
 
+/// Narrow the demo's loopback trunk to 127.0.0.2, so calls from 127.0.0.1 are unknown sources.
+async fn restrict_loopback_trunk(app: &TestApp, platform: &str) {
+    let (_, trunks) = app.get_json("/api/v1/trunks", platform).await;
+    let trunk = trunks["items"][0]["id"]
+        .as_str()
+        .expect("loopback trunk")
+        .to_owned();
+    let patch = json!({ "inbound_cidrs": ["127.0.0.2/32"] });
+    let resp = app
+        .call(
+            Method::PATCH,
+            &format!("/api/v1/trunks/{trunk}"),
+            platform,
+            Some(patch),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
 /// The tenant's calls, waiting until `n` of them have ended.
 async fn ended_calls(app: &TestApp, tenant: &str, n: usize) -> Vec<Value> {
     let token = app.token(tenant, "admin").await;
@@ -191,20 +210,7 @@ async fn unknown_numbers_unknown_sources_and_a_full_quota_are_refused() {
         (Some("rejected"), Some(503))
     );
 
-    let (_, trunks) = app.get_json("/api/v1/trunks", &platform).await;
-    let trunk = trunks["items"][0]["id"]
-        .as_str()
-        .expect("loopback trunk")
-        .to_owned();
-    let resp = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/trunks/{trunk}"),
-            &platform,
-            Some(json!({ "inbound_cidrs": ["127.0.0.2/32"] })),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    restrict_loopback_trunk(&app, &platform).await;
     // The edge reloads its routing table when trunks change.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert!(
@@ -684,20 +690,7 @@ async fn a_carrier_identified_by_credentials_is_challenged_and_admitted() {
     let app = spawn_app().await;
     let platform = app.platform_token().await;
     // Take loopback off the address list, so only credentials identify the carrier.
-    let (_, trunks) = app.get_json("/api/v1/trunks", &platform).await;
-    let loopback = trunks["items"][0]["id"]
-        .as_str()
-        .expect("loopback trunk")
-        .to_owned();
-    let resp = app
-        .call(
-            Method::PATCH,
-            &format!("/api/v1/trunks/{loopback}"),
-            &platform,
-            Some(json!({ "inbound_cidrs": ["127.0.0.2/32"] })),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    restrict_loopback_trunk(&app, &platform).await;
     let trunk = json!({ "name": "carrier-d", "inbound_username": "carrier", "inbound_password": "in-secret", "options_interval_secs": 0 });
     let resp = app
         .call(Method::POST, "/api/v1/trunks", &platform, Some(trunk))
