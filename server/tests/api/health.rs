@@ -56,6 +56,11 @@ async fn the_openapi_document_describes_the_routes() {
         "/api/v1/users",
         "/api/v1/tenants",
         "/api/v1/api-keys",
+        "/api/v1/trunks",
+        "/api/v1/numbers",
+        "/api/v1/calls",
+        "/api/v1/calls/{id}",
+        "/api/v1/prompts/{name}",
         "/api/v1/audit-log",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
