@@ -793,22 +793,23 @@ fn answer_reinvite(edge: &Edge, key: &str, body: &[u8]) -> Result<String, Status
 async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
     while let Some(state) = rx.recv().await {
         if let DialogState::Updated(id, req, handle) = &state {
+            // A re-INVITE gets our SDP; an UPDATE (a session refresh) a plain 200.
             let result = if req.method == Method::Invite {
-                answer_reinvite(&edge, &id.to_string(), &req.body)
+                answer_reinvite(&edge, &id.to_string(), &req.body).map(Some)
             } else {
-                // UPDATE without a body (a session refresh).
-                Err(StatusCode::OK)
+                Ok(None)
             };
             tokio::spawn({
                 let handle = handle.clone();
                 async move {
                     let sent = match result {
-                        Ok(answer) => {
+                        Ok(Some(answer)) => {
                             let ct = Header::ContentType("application/sdp".into());
                             handle
                                 .respond(StatusCode::OK, Some(vec![ct]), Some(answer.into_bytes()))
                                 .await
                         }
+                        Ok(None) => handle.reply(StatusCode::OK).await,
                         Err(code) => handle.reply(code).await,
                     };
                     if sent.is_err() {

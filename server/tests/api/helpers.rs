@@ -224,3 +224,11 @@ pub async fn assert_problem(resp: Response, status: StatusCode, code: &str) -> V
     assert_eq!(body["status"], status.as_u16());
     body
 }
+
+/// The `field` of each entry of a problem's `errors`, in order.
+pub fn problem_fields(problem: &Value) -> Vec<&str> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
+        .unwrap_or_default()
+}

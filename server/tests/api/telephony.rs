@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{assert_problem, spawn_app};
+use crate::helpers::{assert_problem, problem_fields, spawn_app};
 
 #[tokio::test]
 async fn the_demo_gives_each_tenant_its_service_numbers_and_only_its_own() {
@@ -150,12 +150,7 @@ async fn trunks_are_platform_only_and_never_return_secrets() {
         .call(Method::POST, "/api/v1/trunks", &platform, Some(bad))
         .await;
     let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = problem_fields(&problem);
     assert_eq!(
         fields,
         ["inbound_cidrs[0]", "outbound_transport", "register"]

@@ -3,7 +3,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, assert_problem, spawn_app, spawn_app_with};
+use crate::helpers::{TestApp, assert_problem, problem_fields, spawn_app, spawn_app_with};
 
 async fn contact_count(app: &TestApp, token: &str) -> usize {
     let (_, page) = app.get_json("/api/v1/contacts?limit=200", token).await;
@@ -67,12 +67,7 @@ async fn invalid_contact_bodies_name_the_field_and_write_nothing() {
             .await;
         let problem =
             assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-        let fields: Vec<&str> = problem["errors"]
-            .as_array()
-            .expect("errors")
-            .iter()
-            .filter_map(|e| e["field"].as_str())
-            .collect();
+        let fields = problem_fields(&problem);
         assert!(
             fields.iter().any(|f| f.contains(field)),
             "{case}: {problem}"
@@ -134,12 +129,7 @@ async fn invalid_users_and_tenants_are_refused_field_by_field() {
         .call(Method::POST, "/api/v1/users", &admin, Some(body))
         .await;
     let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = problem_fields(&problem);
     assert_eq!(fields, ["email", "display_name", "password"]);
     let resp = app
         .call(Method::POST, "/api/v1/users", &admin, Some(json!({ "email": "a@acme.example", "display_name": "A", "role": "root", "password": "long enough pass" })))
@@ -152,12 +142,7 @@ async fn invalid_users_and_tenants_are_refused_field_by_field() {
         .call(Method::POST, "/api/v1/tenants", &platform, Some(body))
         .await;
     let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
-    let fields: Vec<&str> = problem["errors"]
-        .as_array()
-        .expect("errors")
-        .iter()
-        .filter_map(|e| e["field"].as_str())
-        .collect();
+    let fields = problem_fields(&problem);
     assert_eq!(
         fields,
         ["slug", "time_zone", "locale", "country", "max_agents"]
