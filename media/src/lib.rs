@@ -5,6 +5,7 @@
 //! time is always passed in by the caller. The tokio driver that owns the UDP sockets lives
 //! elsewhere and feeds these types.
 
+pub mod bridge;
 pub mod dtmf;
 pub mod g711;
 pub mod rtcp;
@@ -12,3 +13,4 @@ pub mod rtp;
 pub mod service;
 pub mod stats;
 pub mod wav;
+pub mod webrtc;

@@ -32,6 +32,16 @@ pub struct MediaParams {
 enum Mode {
     /// Send back what arrives.
     Echo { queue: VecDeque<Vec<u8>> },
+    /// The trunk side of a bridge: audio pushed by the bridge goes out as it comes (no added
+    /// delay); what the caller sends is kept for the bridge to take; keys pressed by the agent
+    /// go out as RFC 4733 events, one packet per 20 ms, replacing audio while they play.
+    Relay {
+        queue: VecDeque<Vec<u8>>,
+        received: VecDeque<Vec<u8>>,
+        keys: VecDeque<(bool, [u8; 4])>,
+        /// The timestamp of the event being sent (all its packets carry its start).
+        event_ts: Option<u32>,
+    },
     /// Play `script` (8 kHz samples), collect digits, read them back with `voices`.
     Prompt {
         script: VecDeque<i16>,
@@ -91,6 +101,57 @@ impl Service {
                 queue: VecDeque::new(),
             },
         )
+    }
+
+    /// The trunk side of a bridge (see [`Service::push`], [`Service::take_received`],
+    /// [`Service::send_key`]).
+    pub fn relay(params: MediaParams) -> Service {
+        Service::new(
+            params,
+            Mode::Relay {
+                queue: VecDeque::new(),
+                received: VecDeque::new(),
+                keys: VecDeque::new(),
+                event_ts: None,
+            },
+        )
+    }
+
+    /// Relay: a frame of audio (in the call's law) to send to the caller now.
+    pub fn push(&mut self, payload: &[u8]) {
+        if let Mode::Relay { queue, .. } = &mut self.mode
+            && queue.len() < 50
+        {
+            queue.push_back(payload.to_vec());
+        }
+    }
+
+    /// Relay: the next frame of audio the caller sent (in the call's law).
+    pub fn take_received(&mut self) -> Option<Vec<u8>> {
+        match &mut self.mode {
+            Mode::Relay { received, .. } => received.pop_front(),
+            _ => None,
+        }
+    }
+
+    /// Relay: press `key` (0-9, *, #, A-D) towards the caller as an RFC 4733 event of 100 ms.
+    /// Returns false when the call negotiated no telephone-event or the key is not one.
+    pub fn send_key(&mut self, now: Instant, key: char) -> bool {
+        let (Some(_), Some(event)) = (self.params.telephone_event, crate::dtmf::event_of(key))
+        else {
+            return false;
+        };
+        let Mode::Relay { keys, .. } = &mut self.mode else {
+            return false;
+        };
+        if keys.is_empty() {
+            self.next_frame = Some(now);
+        }
+        keys.extend(crate::dtmf::key_press(event, 100, 10));
+        // A pause between keys (RFC 4733 2.5.1.5: a new event gets a new timestamp).
+        keys.push_back((false, [0xff; 4]));
+        keys.push_back((false, [0xff; 4]));
+        true
     }
 
     /// The prompt test: play `prompt`, collect digits, read them back.
@@ -204,11 +265,13 @@ impl Service {
         if packet.payload_type != self.params.law.payload_type() {
             return;
         }
-        if let Mode::Echo { queue } = &mut self.mode {
-            // Bound the queue: a sender faster than real time cannot make us buffer forever.
-            if queue.len() < 50 {
-                queue.push_back(packet.payload.to_vec());
-            }
+        match &mut self.mode {
+            // Bound the queues: a sender faster than real time cannot make us buffer forever.
+            Mode::Echo { queue }
+            | Mode::Relay {
+                received: queue, ..
+            } if queue.len() < 50 => queue.push_back(packet.payload.to_vec()),
+            _ => {}
         }
     }
 
@@ -216,6 +279,46 @@ impl Service {
     pub fn poll_transmit(&mut self, now: Instant) -> Option<Vec<u8>> {
         let payload = match &mut self.mode {
             Mode::Echo { queue } => queue.pop_front()?,
+            Mode::Relay {
+                queue,
+                keys,
+                event_ts,
+                ..
+            } => {
+                if keys.is_empty() {
+                    queue.pop_front()?
+                } else {
+                    // Audio is dropped while an event plays (RFC 4733 2.5.1.2 lets the
+                    // sender suppress it).
+                    queue.clear();
+                    if self.next_frame.is_some_and(|t| now < t) {
+                        return None;
+                    }
+                    self.next_frame = Some(self.next_frame.map_or(now, |t| t) + PTIME);
+                    let (marker, event) = keys.pop_front()?;
+                    if event == [0xff; 4] {
+                        // The gap after a key: the next event starts a new timestamp.
+                        if let Some(ts) = event_ts.take() {
+                            self.timestamp = ts.wrapping_add(960);
+                        }
+                        return None;
+                    }
+                    let ts = *event_ts.get_or_insert(self.timestamp);
+                    let header = RtpHeader {
+                        marker,
+                        payload_type: self.params.telephone_event.unwrap_or(101),
+                        sequence: self.sequence,
+                        timestamp: ts,
+                        ssrc: self.params.ssrc,
+                    };
+                    self.sequence = self.sequence.wrapping_add(1);
+                    self.sent += 1;
+                    self.sent_octets += 4;
+                    let mut out = Vec::with_capacity(16);
+                    header.write(&event, &mut out);
+                    return Some(out);
+                }
+            }
             Mode::Prompt {
                 script,
                 voices,
@@ -265,9 +368,10 @@ impl Service {
 
     /// When to call [`Service::poll_transmit`] next without new input.
     pub fn poll_timeout(&self) -> Option<Instant> {
-        match self.mode {
+        match &self.mode {
             Mode::Echo { .. } => None,
-            Mode::Prompt { .. } => self.next_frame,
+            Mode::Relay { keys, .. } if keys.is_empty() => None,
+            Mode::Relay { .. } | Mode::Prompt { .. } => self.next_frame,
         }
     }
 
@@ -340,6 +444,69 @@ mod tests {
             &RtpPacket::parse(&packet(8, 200, 0, &[1; 160])).expect("rtp"),
         );
         assert!(s.poll_transmit(t0).is_none());
+    }
+
+    #[test]
+    fn a_relay_forwards_audio_both_ways_and_sends_keys_as_rfc4733_events() {
+        let t0 = Instant::now();
+        let mut s = Service::relay(params());
+        s.on_rtp(
+            t0,
+            &RtpPacket::parse(&packet(0, 1, 0, &[7; 160])).expect("rtp"),
+        );
+        assert_eq!(s.take_received(), Some(vec![7; 160]));
+        assert_eq!(s.take_received(), None);
+        s.push(&[9; 160]);
+        let out = s.poll_transmit(t0).expect("audio goes out at once");
+        let audio = RtpPacket::parse(&out).expect("rtp");
+        assert_eq!((audio.payload_type, audio.payload), (0, &[9u8; 160][..]));
+        assert_eq!(s.poll_timeout(), None);
+
+        assert!(s.send_key(t0, '5'));
+        assert!(!s.send_key(t0, 'x'), "not a key");
+        let mut t = t0;
+        let mut events = Vec::new();
+        // 5 steps, 3 end packets, 2 ticks of gap.
+        for _ in 0..10 {
+            s.push(&[1; 160]);
+            while let Some(out) = s.poll_transmit(t) {
+                events.push(out);
+            }
+            t += PTIME;
+        }
+        let parsed: Vec<_> = events
+            .iter()
+            .map(|b| RtpPacket::parse(b).expect("rtp"))
+            .collect();
+        assert!(
+            parsed.iter().all(|p| p.payload_type == 101),
+            "audio is held back"
+        );
+        assert_eq!(parsed.len(), 8, "5 steps of 20 ms and 3 end packets");
+        assert!(parsed[0].marker);
+        assert!(parsed.iter().all(|p| p.timestamp == parsed[0].timestamp));
+        let mut rx = crate::dtmf::DtmfReceiver::default();
+        let keys: Vec<char> = parsed
+            .iter()
+            .filter_map(|p| rx.receive(p.timestamp, p.payload).ok().flatten())
+            .collect();
+        assert_eq!(keys, ['5']);
+        // Then audio again, after the event's timestamp.
+        s.push(&[2; 160]);
+        let after = s.poll_transmit(t).expect("audio");
+        let after = RtpPacket::parse(&after).expect("rtp");
+        assert_eq!(after.payload_type, 0);
+        assert!(after.timestamp.wrapping_sub(parsed[0].timestamp) >= 800);
+    }
+
+    #[test]
+    fn a_relay_without_telephone_event_cannot_send_keys() {
+        let t0 = Instant::now();
+        let mut s = Service::relay(MediaParams {
+            telephone_event: None,
+            ..params()
+        });
+        assert!(!s.send_key(t0, '1'));
     }
 
     #[test]

@@ -19,8 +19,12 @@ pub enum Role {
 /// Timers of a call.
 #[derive(Debug, Clone, Copy)]
 pub struct CallConfig {
-    /// Inbound: how long to ring (180) before answering; zero answers at once.
+    /// Inbound: how long to ring (180) before answering; zero answers at once. When
+    /// `answer_when_told` is set, this is instead how long we may ring (waiting for an agent to
+    /// accept) before giving up with 480.
     pub ring: Duration,
+    /// Inbound: answer only on [`Event::Accept`] (a person answers), not when `ring` elapses.
+    pub answer_when_told: bool,
     /// Outbound: how long the far end may ring before we cancel.
     pub ring_timeout: Duration,
     /// Connected calls are hung up after this.
@@ -44,6 +48,13 @@ pub enum Event {
     Failed(u16),
     /// The node is shutting down.
     Shutdown,
+    /// Inbound, answered by a person: they accepted the call.
+    Accept,
+    /// Inbound, answered by a person: they refused it, or cannot take it; the SIP code to
+    /// answer the caller with (486 busy, 480 unavailable, 603 decline).
+    Refuse(u16),
+    /// Our side (the agent) hung up a connected call.
+    LocalHangup,
 }
 
 /// Why a call ended, as written on its record.
@@ -114,6 +125,8 @@ pub enum Action {
     Hangup,
     /// Outbound: CANCEL the INVITE.
     CancelInvite,
+    /// Inbound: answer the INVITE with this final non-2xx code.
+    Reject(u16),
     /// The call is over: stop the media and complete the record.
     End(Ending),
 }
@@ -201,6 +214,22 @@ impl Call {
             (Phase::Ringing { .. }, Event::Cancelled) => {
                 self.end(Cause::Cancelled, Side::Caller, 487)
             }
+            (Phase::Ringing { .. }, Event::Accept) if self.config.answer_when_told => {
+                self.connect(now)
+            }
+            (Phase::Ringing { .. }, Event::Refuse(code)) => {
+                self.actions.push_back(Action::Reject(code));
+                let e = rejection(code);
+                self.end(e.cause, e.side, code);
+            }
+            (Phase::Connected { .. }, Event::LocalHangup) => {
+                self.actions.push_back(Action::Hangup);
+                let side = match self.role {
+                    Role::Inbound => Side::Callee,
+                    Role::Outbound => Side::Caller,
+                };
+                self.end(Cause::Answered, side, 200);
+            }
             (Phase::Dialling { .. }, Event::Answered) => self.connect(now),
             (Phase::Dialling { .. }, Event::Rejected(code)) => {
                 let e = rejection(code);
@@ -218,6 +247,7 @@ impl Call {
                 self.end(Cause::Shutdown, Side::System, 200);
             }
             (Phase::Ringing { .. }, Event::Shutdown) => {
+                self.actions.push_back(Action::Reject(480));
                 self.end(Cause::Shutdown, Side::System, 480)
             }
             (Phase::Dialling { .. }, Event::Shutdown) => {
@@ -233,6 +263,11 @@ impl Call {
     /// Let time pass to `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
         match self.phase {
+            Phase::Ringing { until } if now >= until && self.config.answer_when_told => {
+                // RFC 3261 21.4.18: nobody took the call in time.
+                self.actions.push_back(Action::Reject(480));
+                self.end(Cause::NoAnswer, Side::Callee, 480);
+            }
             Phase::Ringing { until } if now >= until => self.connect(now),
             Phase::Dialling { until } if now >= until => {
                 self.actions.push_back(Action::CancelInvite);
@@ -274,9 +309,95 @@ mod tests {
     fn config() -> CallConfig {
         CallConfig {
             ring: Duration::from_secs(2),
+            answer_when_told: false,
             ring_timeout: Duration::from_secs(60),
             max_duration: Duration::from_secs(4 * 3600),
         }
+    }
+
+    fn agent_config() -> CallConfig {
+        CallConfig {
+            ring: Duration::from_secs(30),
+            answer_when_told: true,
+            ..config()
+        }
+    }
+
+    #[test]
+    fn a_call_for_a_person_rings_until_they_accept_then_ends_when_they_hang_up() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, agent_config());
+        call.handle(t0, Event::Start);
+        assert_eq!(drain(&mut call), [Action::Ring]);
+        // The ring phase passing the old answer delay does not answer.
+        assert_eq!(run(&mut call, t0, t0 + Duration::from_secs(10)), []);
+        call.handle(t0 + Duration::from_secs(11), Event::Accept);
+        assert_eq!(drain(&mut call), [Action::StartMedia, Action::Answer]);
+        call.handle(t0 + Duration::from_secs(40), Event::LocalHangup);
+        assert_eq!(
+            drain(&mut call),
+            [
+                Action::Hangup,
+                Action::End(Ending {
+                    cause: Cause::Answered,
+                    side: Side::Callee,
+                    sip_code: 200
+                })
+            ]
+        );
+    }
+
+    #[test]
+    fn a_call_nobody_accepts_is_refused_with_480_when_the_ring_time_is_up() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, agent_config());
+        call.handle(t0, Event::Start);
+        drain(&mut call);
+        let actions = run(&mut call, t0, t0 + Duration::from_secs(31));
+        assert_eq!(
+            actions,
+            [
+                Action::Reject(480),
+                Action::End(Ending {
+                    cause: Cause::NoAnswer,
+                    side: Side::Callee,
+                    sip_code: 480
+                })
+            ]
+        );
+        // An accept that comes too late changes nothing.
+        call.handle(t0 + Duration::from_secs(32), Event::Accept);
+        assert_eq!(drain(&mut call), []);
+    }
+
+    #[test]
+    fn a_refused_call_is_answered_busy_and_recorded_as_busy() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, agent_config());
+        call.handle(t0, Event::Start);
+        drain(&mut call);
+        call.handle(t0, Event::Refuse(486));
+        assert_eq!(
+            drain(&mut call),
+            [
+                Action::Reject(486),
+                Action::End(Ending {
+                    cause: Cause::Busy,
+                    side: Side::Callee,
+                    sip_code: 486
+                })
+            ]
+        );
+    }
+
+    #[test]
+    fn accept_means_nothing_to_a_call_that_answers_by_itself() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, config());
+        call.handle(t0, Event::Start);
+        drain(&mut call);
+        call.handle(t0, Event::Accept);
+        assert_eq!(drain(&mut call), []);
     }
 
     fn drain(call: &mut Call) -> Vec<Action> {

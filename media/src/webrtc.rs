@@ -1,0 +1,535 @@
+//! The WebRTC endpoint: many browser legs on one UDP socket, sans-IO, on str0m.
+//!
+//! One [`Endpoint`] per media node. Each browser (an agent's or supervisor's persistent media
+//! session) is one *leg*: one str0m [`Rtc`] in ICE-lite mode, audio only, DTLS-SRTP. Datagrams
+//! are demultiplexed to legs by remote address, and a datagram from an address not seen yet by
+//! the STUN USERNAME of its binding request (`<our ufrag>:<their ufrag>`, RFC 8445 7.2.2): two
+//! hash lookups, never a scan over the legs.
+//!
+//! Audio is G.711 both ways (μ-law or A-law, whichever the browser accepted; both are usually
+//! negotiated, so a frame can go out in the law the trunk uses and pass through untouched).
+//!
+//! str0m treats its own bugs as panics. Each call into a leg's `Rtc` is isolated with
+//! `catch_unwind`: a panic closes that leg ([`CloseReason::Panicked`]) and nothing else.
+//!
+//! No I/O and no clock: the driver feeds datagrams and the time, and sends what
+//! [`Endpoint::poll_output`] returns.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::{Duration, Instant};
+
+use str0m::change::{SdpAnswer, SdpOffer};
+use str0m::config::DtlsCert;
+use str0m::format::Codec;
+use str0m::ice::{IceCreds, StunMessage};
+use str0m::media::{Frequency, MediaKind, MediaTime, Mid, Pt};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
+
+use crate::g711::Law;
+
+/// A browser leg on the endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct LegId(pub u64);
+
+impl std::fmt::Display for LegId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "leg-{}", self.0)
+    }
+}
+
+/// Why a call into the endpoint failed.
+#[derive(Debug, thiserror::Error)]
+pub enum WebRtcError {
+    /// The browser's SDP does not parse.
+    #[error("the SDP offer does not parse: {0}")]
+    BadSdp(String),
+    /// The offer parses but cannot be accepted (no audio, no G.711, bad fingerprint...).
+    #[error("the SDP offer was refused: {0}")]
+    Refused(String),
+    /// The leg named does not exist (closed, or never was).
+    #[error("no such leg")]
+    UnknownLeg,
+    /// The endpoint was built without a local address to announce.
+    #[error("no local candidate address")]
+    NoCandidate,
+    /// The crypto backend could not make a DTLS certificate.
+    #[error("no DTLS certificate: {0}")]
+    Crypto(String),
+}
+
+/// Why a leg was closed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CloseReason {
+    /// ICE consent expired or connectivity was lost (RFC 7675).
+    Disconnected,
+    /// Closed on request.
+    Requested,
+    /// str0m reported an error on this leg (e.g. DTLS failure).
+    Failed(String),
+    /// str0m panicked on this leg; the leg is dropped, the process goes on.
+    Panicked,
+}
+
+/// Audio received from or sent to a browser: one RTP payload of G.711.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AudioFrame {
+    pub law: Law,
+    /// RTP timestamp (8 kHz) of the first sample.
+    pub timestamp: u32,
+    pub payload: Vec<u8>,
+}
+
+/// Reception and round-trip figures of a leg, from str0m's RTCP statistics.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct LegQuality {
+    /// Packets received from the browser.
+    pub packets_received: u64,
+    /// Packets sent to the browser.
+    pub packets_sent: u64,
+    /// Interarrival jitter of the browser's stream, in ms.
+    pub jitter_ms: f64,
+    /// Fraction of the browser's packets lost (0.0-1.0).
+    pub loss: f64,
+    /// Fraction of our packets the browser lost, from its receiver reports.
+    pub remote_loss: Option<f64>,
+    /// Round-trip time, from RTCP.
+    pub rtt_ms: Option<f64>,
+}
+
+/// What happened on a leg.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LegEvent {
+    /// ICE and DTLS are up; audio can flow.
+    Connected,
+    /// The browser sent audio.
+    Audio(AudioFrame),
+    /// New statistics.
+    Quality(LegQuality),
+    /// The leg is gone.
+    Closed(CloseReason),
+}
+
+/// What the driver must do.
+#[derive(Debug)]
+pub enum Output {
+    /// Send `data` from the socket to `to`.
+    Transmit { to: SocketAddr, data: Vec<u8> },
+    /// Something happened on a leg.
+    Event(LegId, LegEvent),
+}
+
+struct Leg {
+    rtc: Rtc,
+    mid: Option<Mid>,
+    ufrag: String,
+    addrs: Vec<SocketAddr>,
+    deadline: Instant,
+    quality: LegQuality,
+}
+
+/// Many browser legs on one UDP socket.
+pub struct Endpoint {
+    /// The socket's address as announced (the host candidate, possibly a public address).
+    announced: Vec<SocketAddr>,
+    /// One DTLS certificate for all legs: generating one per leg costs milliseconds.
+    cert: DtlsCert,
+    legs: HashMap<LegId, Leg>,
+    by_addr: HashMap<SocketAddr, LegId>,
+    by_ufrag: HashMap<String, LegId>,
+    timers: BTreeSet<(Instant, LegId)>,
+    out: VecDeque<Output>,
+    next_id: u64,
+    /// Seed of the ICE credentials (a small xorshift stream; the driver seeds it randomly).
+    rng: u64,
+}
+
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("announced", &self.announced)
+            .field("legs", &self.legs.len())
+            .finish()
+    }
+}
+
+impl Endpoint {
+    /// An endpoint announcing `announced` as its host candidates (the socket's address, or the
+    /// public address a NAT maps to it). `seed` seeds the ICE credentials.
+    pub fn new(announced: Vec<SocketAddr>, seed: u64) -> Result<Endpoint, WebRtcError> {
+        if announced.is_empty() {
+            return Err(WebRtcError::NoCandidate);
+        }
+        let provider = str0m::crypto::from_feature_flags();
+        let cert = provider
+            .dtls_provider
+            .generate_certificate()
+            .ok_or_else(|| WebRtcError::Crypto("the backend made none".into()))?;
+        Ok(Endpoint {
+            announced,
+            cert,
+            legs: HashMap::new(),
+            by_addr: HashMap::new(),
+            by_ufrag: HashMap::new(),
+            timers: BTreeSet::new(),
+            out: VecDeque::new(),
+            next_id: 1,
+            rng: seed | 1,
+        })
+    }
+
+    /// Number of live legs.
+    pub fn len(&self) -> usize {
+        self.legs.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.legs.is_empty()
+    }
+
+    fn random_string(&mut self, len: usize) -> String {
+        const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+        (0..len)
+            .map(|_| {
+                // xorshift64
+                self.rng ^= self.rng << 13;
+                self.rng ^= self.rng >> 7;
+                self.rng ^= self.rng << 17;
+                ALPHABET[(self.rng % ALPHABET.len() as u64) as usize] as char
+            })
+            .collect()
+    }
+
+    /// Accept a browser's SDP offer: a new leg when `leg` is `None` (or no longer exists),
+    /// else a renegotiation of that leg (an ICE restart after a network change). Returns the
+    /// leg and the SDP answer.
+    pub fn accept_offer(
+        &mut self,
+        now: Instant,
+        leg: Option<LegId>,
+        offer: &str,
+    ) -> Result<(LegId, String), WebRtcError> {
+        let offer =
+            SdpOffer::from_sdp_string(offer).map_err(|e| WebRtcError::BadSdp(e.to_string()))?;
+        if !offer.to_sdp_string().contains("m=audio") {
+            return Err(WebRtcError::Refused("the offer has no audio".into()));
+        }
+        let id = match leg.filter(|l| self.legs.contains_key(l)) {
+            Some(id) => id,
+            None => self.create_leg(now),
+        };
+        let result = self.with_leg(id, |leg| {
+            leg.rtc
+                .sdp_api()
+                .accept_offer(offer)
+                .map_err(|e| WebRtcError::Refused(e.to_string()))
+        });
+        let answer: SdpAnswer = match result {
+            Some(Ok(answer)) => answer,
+            Some(Err(e)) => {
+                if leg != Some(id) {
+                    self.remove(id);
+                }
+                return Err(e);
+            }
+            None => return Err(WebRtcError::UnknownLeg),
+        };
+        let answer = answer.to_sdp_string();
+        if !answer.contains("PCMU/8000") && !answer.contains("PCMA/8000") {
+            self.close(now, id);
+            return Err(WebRtcError::Refused("the browser accepts no G.711".into()));
+        }
+        // An ICE restart changes our credentials: route the new username to the leg.
+        if let Some(ufrag) = sdp_attribute(&answer, "ice-ufrag")
+            && let Some(l) = self.legs.get_mut(&id)
+            && l.ufrag != ufrag
+        {
+            let old = std::mem::replace(&mut l.ufrag, ufrag.to_owned());
+            self.by_ufrag.remove(&old);
+            self.by_ufrag.insert(ufrag.to_owned(), id);
+        }
+        Ok((id, answer))
+    }
+
+    fn create_leg(&mut self, now: Instant) -> LegId {
+        let id = LegId(self.next_id);
+        self.next_id += 1;
+        let ufrag = self.random_string(8);
+        let pass = self.random_string(24);
+        let mut rtc = RtcConfig::new()
+            .set_ice_lite(true)
+            .set_dtls_cert(self.cert.clone())
+            .set_local_ice_credentials(IceCreds {
+                ufrag: ufrag.clone(),
+                pass,
+            })
+            .clear_codecs()
+            .enable_pcmu(true, false)
+            .enable_pcma(true, false)
+            .set_stats_interval(Some(Duration::from_secs(2)))
+            .build(now);
+        for addr in &self.announced {
+            if let Ok(c) = Candidate::host(*addr, "udp") {
+                rtc.add_local_candidate(c);
+            }
+        }
+        self.by_ufrag.insert(ufrag.clone(), id);
+        self.legs.insert(
+            id,
+            Leg {
+                rtc,
+                mid: None,
+                ufrag,
+                addrs: Vec::new(),
+                deadline: now,
+                quality: LegQuality::default(),
+            },
+        );
+        self.timers.insert((now, id));
+        id
+    }
+
+    /// Run `f` on a leg's `Rtc` and drain its output, isolating panics. `None` if the leg does
+    /// not exist or panicked (it is then closed).
+    fn with_leg<T>(&mut self, id: LegId, f: impl FnOnce(&mut Leg) -> T) -> Option<T> {
+        let leg = self.legs.get_mut(&id)?;
+        let out = &mut self.out;
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            let value = f(leg);
+            let closed = drain(id, leg, out);
+            (value, closed)
+        }));
+        match result {
+            Ok((value, closed)) => {
+                let deadline = self.legs.get(&id).map(|l| l.deadline);
+                self.timers.retain(|(_, l)| *l != id);
+                if let Some(reason) = closed {
+                    self.remove(id);
+                    self.out
+                        .push_back(Output::Event(id, LegEvent::Closed(reason)));
+                } else if let Some(d) = deadline {
+                    self.timers.insert((d, id));
+                }
+                Some(value)
+            }
+            Err(_) => {
+                // A panic inside str0m is a bug there. The panic hook has printed it; the
+                // driver logs the `Panicked` close.
+                self.remove(id);
+                self.out
+                    .push_back(Output::Event(id, LegEvent::Closed(CloseReason::Panicked)));
+                None
+            }
+        }
+    }
+
+    fn remove(&mut self, id: LegId) {
+        if let Some(leg) = self.legs.remove(&id) {
+            self.by_ufrag.remove(&leg.ufrag);
+            for a in leg.addrs {
+                self.by_addr.remove(&a);
+            }
+        }
+        self.timers.retain(|(_, l)| *l != id);
+    }
+
+    /// The leg a datagram from `from` belongs to.
+    fn route(&mut self, from: SocketAddr, data: &[u8]) -> Option<LegId> {
+        if let Some(id) = self.by_addr.get(&from) {
+            return Some(*id);
+        }
+        // A new address: only a STUN binding request may introduce it (RFC 8445 7.3).
+        let stun = StunMessage::parse(data).ok()?;
+        let (ours, _) = stun.split_username()?;
+        let id = *self.by_ufrag.get(ours)?;
+        if let Some(leg) = self.legs.get_mut(&id) {
+            leg.addrs.push(from);
+            self.by_addr.insert(from, id);
+        }
+        Some(id)
+    }
+
+    /// A datagram arrived on the socket from `from`. Datagrams that belong to no leg are
+    /// dropped; returns whether one was taken.
+    pub fn receive(&mut self, now: Instant, from: SocketAddr, data: &[u8]) -> bool {
+        let Some(id) = self.route(from, data) else {
+            return false;
+        };
+        let destination = self
+            .announced
+            .iter()
+            .find(|a| a.is_ipv4() == from.is_ipv4())
+            .copied()
+            .unwrap_or(self.announced[0]);
+        let Ok(receive) = Receive::new(Protocol::Udp, from, destination, data) else {
+            return false;
+        };
+        self.with_leg(id, |leg| {
+            if let Err(e) = leg.rtc.handle_input(Input::Receive(now, receive)) {
+                return Err(e.to_string());
+            }
+            Ok(())
+        })
+        .is_some_and(|r| r.is_ok())
+    }
+
+    /// Send a frame of audio to a leg's browser. Frames for a leg that is not connected yet
+    /// are dropped.
+    pub fn send_audio(
+        &mut self,
+        now: Instant,
+        id: LegId,
+        frame: &AudioFrame,
+    ) -> Result<(), WebRtcError> {
+        let result = self.with_leg(id, |leg| {
+            let Some(mid) = leg.mid else { return Ok(()) };
+            let Some(writer) = leg.rtc.writer(mid) else {
+                return Ok(());
+            };
+            let wanted = match frame.law {
+                Law::Mu => Codec::PCMU,
+                Law::A => Codec::PCMA,
+            };
+            let pts: Vec<(Pt, Codec)> = writer
+                .payload_params()
+                .map(|p| (p.pt(), p.spec().codec))
+                .collect();
+            let Some(pt) = pts.iter().find(|(_, c)| *c == wanted).map(|(pt, _)| *pt) else {
+                return Err(WebRtcError::Refused(format!(
+                    "{wanted} is not negotiated with this leg"
+                )));
+            };
+            let time = MediaTime::new(u64::from(frame.timestamp), Frequency::EIGHT_KHZ);
+            if writer.write(pt, now, time, frame.payload.clone()).is_ok() {
+                leg.quality.packets_sent += 1;
+            }
+            Ok(())
+        });
+        result.unwrap_or(Err(WebRtcError::UnknownLeg))
+    }
+
+    /// The laws the browser accepted on a leg, preferred first.
+    pub fn laws(&mut self, id: LegId) -> Vec<Law> {
+        let Some(leg) = self.legs.get_mut(&id) else {
+            return Vec::new();
+        };
+        let Some(mid) = leg.mid else {
+            return Vec::new();
+        };
+        let Some(writer) = leg.rtc.writer(mid) else {
+            return Vec::new();
+        };
+        writer
+            .payload_params()
+            .filter_map(|p| match p.spec().codec {
+                Codec::PCMU => Some(Law::Mu),
+                Codec::PCMA => Some(Law::A),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Close a leg (the agent signed out).
+    pub fn close(&mut self, _now: Instant, id: LegId) {
+        if self.legs.contains_key(&id) {
+            self.with_leg(id, |leg| leg.rtc.disconnect());
+            self.remove(id);
+            self.out
+                .push_back(Output::Event(id, LegEvent::Closed(CloseReason::Requested)));
+        }
+    }
+
+    /// Let time pass to `now`: drive every leg whose timer is due.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        while let Some(&(at, id)) = self.timers.first() {
+            if at > now {
+                break;
+            }
+            self.timers.pop_first();
+            self.with_leg(id, |leg| {
+                let _ = leg.rtc.handle_input(Input::Timeout(now));
+            });
+        }
+    }
+
+    /// When [`Endpoint::handle_timeout`] must be called next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.first().map(|(at, _)| *at)
+    }
+
+    /// The next thing to do.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop_front()
+    }
+}
+
+/// Drain a leg's output into `out` until its next timeout; returns a reason when the leg must
+/// close.
+fn drain(id: LegId, leg: &mut Leg, out: &mut VecDeque<Output>) -> Option<CloseReason> {
+    loop {
+        let output = match leg.rtc.poll_output() {
+            Ok(o) => o,
+            Err(e) => return Some(CloseReason::Failed(e.to_string())),
+        };
+        match output {
+            RtcOutput::Timeout(at) => {
+                leg.deadline = at;
+                return None;
+            }
+            RtcOutput::Transmit(t) => out.push_back(Output::Transmit {
+                to: t.destination,
+                data: t.contents.to_vec(),
+            }),
+            RtcOutput::Event(event) => match event {
+                Event::Connected => out.push_back(Output::Event(id, LegEvent::Connected)),
+                Event::IceConnectionStateChange(IceConnectionState::Disconnected) => {
+                    return Some(CloseReason::Disconnected);
+                }
+                Event::MediaAdded(m) if m.kind == MediaKind::Audio => leg.mid = Some(m.mid),
+                Event::MediaData(data) => {
+                    let law = match data.params.spec().codec {
+                        Codec::PCMU => Law::Mu,
+                        Codec::PCMA => Law::A,
+                        _ => continue,
+                    };
+                    leg.quality.packets_received += 1;
+                    out.push_back(Output::Event(
+                        id,
+                        LegEvent::Audio(AudioFrame {
+                            law,
+                            timestamp: data.time.numer() as u32,
+                            payload: data.data.to_vec(),
+                        }),
+                    ));
+                }
+                Event::MediaIngressStats(s) => {
+                    leg.quality.jitter_ms = f64::from(s.jitter) / 8.0;
+                    leg.quality.loss = s.loss.map(f64::from).unwrap_or(0.0);
+                    if let Some(rtt) = s.rtt {
+                        leg.quality.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+                    }
+                    out.push_back(Output::Event(id, LegEvent::Quality(leg.quality)));
+                }
+                Event::MediaEgressStats(s) => {
+                    leg.quality.remote_loss = s.loss.map(f64::from);
+                    if let Some(rtt) = s.rtt {
+                        leg.quality.rtt_ms = Some(rtt.as_secs_f64() * 1000.0);
+                    }
+                }
+                _ => {}
+            },
+        }
+    }
+}
+
+/// The value of the first `a=<name>:` line of an SDP.
+fn sdp_attribute<'a>(sdp: &'a str, name: &str) -> Option<&'a str> {
+    sdp.lines().find_map(|l| {
+        l.strip_prefix("a=")
+            .and_then(|a| a.strip_prefix(name))
+            .and_then(|a| a.strip_prefix(':'))
+            .map(str::trim)
+    })
+}

@@ -1,0 +1,157 @@
+//! A simulated browser for tests and benchmarks: a plain str0m peer (full ICE, the offerer)
+//! wired to an [`Endpoint`] over an in-memory link.
+
+#![allow(dead_code, clippy::disallowed_methods)]
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use str0m::change::SdpAnswer;
+use str0m::format::Codec;
+use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
+use str0m::net::{Protocol, Receive};
+use str0m::{Candidate, Event, Input, Output, Rtc};
+use switchboard_media::webrtc::{self, Endpoint, LegEvent, LegId};
+
+/// The endpoint's announced address in tests.
+pub const SERVER: &str = "10.0.0.1:3478";
+
+/// A browser: a str0m peer offering audio (PCMU and PCMA).
+pub struct Browser {
+    pub rtc: Rtc,
+    pub addr: SocketAddr,
+    pub mid: Mid,
+    pub leg: Option<LegId>,
+    pub received: u64,
+    pub connected: bool,
+    pub deadline: Instant,
+    ts: u32,
+}
+
+impl Browser {
+    /// A browser at `addr` that has sent its offer to `endpoint`.
+    pub fn connect(endpoint: &mut Endpoint, now: Instant, addr: SocketAddr) -> Browser {
+        let mut rtc = Rtc::builder()
+            .clear_codecs()
+            .enable_pcmu(true, false)
+            .enable_pcma(true, false)
+            .build(now);
+        rtc.add_local_candidate(Candidate::host(addr, "udp").expect("candidate"));
+        let mut change = rtc.sdp_api();
+        let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
+        let (offer, pending) = change.apply().expect("offer");
+        let (leg, answer) = endpoint
+            .accept_offer(now, None, &offer.to_sdp_string())
+            .expect("the endpoint accepts the offer");
+        let answer = SdpAnswer::from_sdp_string(&answer).expect("answer parses");
+        rtc.sdp_api()
+            .accept_answer(pending, answer)
+            .expect("answer accepted");
+        Browser {
+            rtc,
+            addr,
+            mid,
+            leg: Some(leg),
+            received: 0,
+            connected: false,
+            deadline: now,
+            ts: 0,
+        }
+    }
+
+    /// Send one 20 ms PCMU frame.
+    pub fn send_frame(&mut self, now: Instant, payload: &[u8]) {
+        let Some(writer) = self.rtc.writer(self.mid) else {
+            return;
+        };
+        let Some(pt) = writer
+            .payload_params()
+            .find(|p| p.spec().codec == Codec::PCMU)
+            .map(|p| p.pt())
+        else {
+            return;
+        };
+        let time = MediaTime::new(u64::from(self.ts), Frequency::EIGHT_KHZ);
+        self.ts = self.ts.wrapping_add(payload.len() as u32);
+        let _ = writer.write(pt, now, time, payload.to_vec());
+    }
+
+    /// Drain the browser's output: datagrams to the endpoint, events counted.
+    pub fn drain(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        loop {
+            match self.rtc.poll_output().expect("browser output") {
+                Output::Timeout(t) => {
+                    self.deadline = t;
+                    return;
+                }
+                Output::Transmit(t) => {
+                    endpoint.receive(now, self.addr, &t.contents);
+                }
+                Output::Event(Event::Connected) => self.connected = true,
+                Output::Event(Event::MediaData(_)) => self.received += 1,
+                Output::Event(_) => {}
+            }
+        }
+    }
+
+    /// A datagram from the endpoint.
+    pub fn receive(&mut self, now: Instant, data: &[u8]) {
+        let server: SocketAddr = SERVER.parse().expect("addr");
+        if let Ok(r) = Receive::new(Protocol::Udp, server, self.addr, data) {
+            let _ = self.rtc.handle_input(Input::Receive(now, r));
+        }
+    }
+}
+
+/// Deliver the endpoint's output to the browsers (by address); returns its events.
+pub fn pump(
+    endpoint: &mut Endpoint,
+    browsers: &mut [Browser],
+    now: Instant,
+) -> Vec<(LegId, LegEvent)> {
+    let mut events = Vec::new();
+    for _ in 0..100 {
+        let mut moved = false;
+        while let Some(out) = endpoint.poll_output() {
+            moved = true;
+            match out {
+                webrtc::Output::Transmit { to, data } => {
+                    if let Some(b) = browsers.iter_mut().find(|b| b.addr == to) {
+                        b.receive(now, &data);
+                    }
+                }
+                webrtc::Output::Event(leg, e) => events.push((leg, e)),
+            }
+        }
+        for b in browsers.iter_mut() {
+            b.drain(now, endpoint);
+        }
+        if !moved {
+            break;
+        }
+    }
+    events
+}
+
+/// Run the clock from `from` for `span` in 1 ms steps, feeding timeouts; returns events.
+pub fn run(
+    endpoint: &mut Endpoint,
+    browsers: &mut [Browser],
+    from: Instant,
+    span: Duration,
+) -> Vec<(LegId, LegEvent)> {
+    let mut events = Vec::new();
+    let mut t = from;
+    while t <= from + span {
+        for b in browsers.iter_mut() {
+            if b.deadline <= t {
+                let _ = b.rtc.handle_input(Input::Timeout(t));
+            }
+            b.drain(t, endpoint);
+        }
+        endpoint.handle_timeout(t);
+        events.extend(pump(endpoint, browsers, t));
+        t += Duration::from_millis(1);
+    }
+    events
+}
