@@ -37,8 +37,31 @@ fn le32(b: &[u8], at: usize) -> Result<u32, WavError> {
         .ok_or(WavError::Malformed("truncated"))
 }
 
+/// Read a 16-bit PCM stereo WAV file (a call recording) into its left and right channels,
+/// at the file's own rate.
+pub fn read_stereo(bytes: &[u8]) -> Result<(Vec<i16>, Vec<i16>), WavError> {
+    let (body, (tag, channels, _, bits)) = data_chunk(bytes)?;
+    if (tag, channels, bits) != (1, 2, 16) {
+        return Err(WavError::Unsupported("not 16-bit PCM stereo".into()));
+    }
+    let samples: Vec<i16> = body
+        .chunks_exact(2)
+        .map(|c| i16::from_le_bytes([c[0], c[1]]))
+        .collect();
+    Ok(samples.chunks_exact(2).map(|c| (c[0], c[1])).unzip())
+}
+
 /// Read a WAV file into 8 kHz mono samples.
 pub fn read(bytes: &[u8]) -> Result<Audio, WavError> {
+    let (body, (tag, channels, rate, bits)) = data_chunk(bytes)?;
+    decode(body, tag, channels, rate, bits)
+}
+
+/// A WAV file's format: tag, channels, rate, bits per sample.
+type Format = (u16, u16, u32, u16);
+
+/// The data chunk of a WAV file and its format.
+fn data_chunk(bytes: &[u8]) -> Result<(&[u8], Format), WavError> {
     if bytes.get(0..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
         return Err(WavError::Malformed("no RIFF/WAVE header"));
     }
@@ -60,9 +83,8 @@ pub fn read(bytes: &[u8]) -> Result<Audio, WavError> {
                 ));
             }
             b"data" => {
-                let (tag, channels, rate, bits) =
-                    format.ok_or(WavError::Malformed("data before fmt"))?;
-                return decode(body, tag, channels, rate, bits);
+                let format = format.ok_or(WavError::Malformed("data before fmt"))?;
+                return Ok((body, format));
             }
             _ => {}
         }
@@ -132,10 +154,20 @@ fn resample_to_8k(input: &[i16], rate: u32) -> Vec<i16> {
 
 /// A 16-bit PCM WAV file of `channels` interleaved channels at `rate`.
 pub fn write_pcm16(samples: &[i16], channels: u16, rate: u32) -> Vec<u8> {
-    let data_len = (samples.len() * 2) as u32;
-    let mut out = Vec::with_capacity(44 + samples.len() * 2);
+    let mut out = pcm16_header(channels, rate, (samples.len() * 2) as u32);
+    out.reserve(samples.len() * 2);
+    for s in samples {
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    out
+}
+
+/// The 44-byte header of a 16-bit PCM WAV file with `data_len` bytes of samples (a recorder
+/// writes it first and rewrites it as the file grows).
+pub fn pcm16_header(channels: u16, rate: u32, data_len: u32) -> Vec<u8> {
+    let mut out = Vec::with_capacity(44);
     out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(&data_len.saturating_add(36).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
     out.extend_from_slice(&16u32.to_le_bytes());
     out.extend_from_slice(&1u16.to_le_bytes());
@@ -146,9 +178,6 @@ pub fn write_pcm16(samples: &[i16], channels: u16, rate: u32) -> Vec<u8> {
     out.extend_from_slice(&16u16.to_le_bytes());
     out.extend_from_slice(b"data");
     out.extend_from_slice(&data_len.to_le_bytes());
-    for s in samples {
-        out.extend_from_slice(&s.to_le_bytes());
-    }
     out
 }
 

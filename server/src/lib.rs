@@ -9,11 +9,13 @@ pub mod api;
 pub mod auth;
 pub mod demo;
 pub mod domain;
+pub mod recording;
 pub mod settings;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod telephony;
+pub mod webrtc;
 
 pub use settings::Settings;
 pub use startup::Application;

@@ -22,7 +22,26 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub sip: SipSettings,
+    pub media: MediaSettings,
     pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    /// The one UDP address all browsers' WebRTC media uses (ICE-lite, DTLS-SRTP).
+    pub webrtc_listen: SocketAddr,
+    /// Addresses announced to browsers as ICE candidates, when they reach this node at another
+    /// address than it listens on (a 1:1 NAT, a load balancer, a Kubernetes node port). Each
+    /// is `ip` (the listen port is used) or `ip:port`. Default: the listen address, or the
+    /// SIP public address when listening on all interfaces.
+    pub webrtc_public: Vec<String>,
+    /// Where recordings are stored (a directory per tenant). Default: `<data_dir>/recordings`.
+    pub recordings_dir: Option<PathBuf>,
+    /// Record calls bridged to agents.
+    pub record_calls: bool,
+    /// How long a call for an agent rings before it is given up (480).
+    pub agent_ring_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -161,6 +180,13 @@ impl Default for Settings {
                 answer_delay_ms: 0,
                 node: "node-1".into(),
                 requests_per_source_per_sec: 50,
+            },
+            media: MediaSettings {
+                webrtc_listen: SocketAddr::from(([0, 0, 0, 0], 3478)),
+                webrtc_public: Vec::new(),
+                recordings_dir: None,
+                record_calls: true,
+                agent_ring_secs: 30,
             },
             log: LogSettings {
                 format: LogFormat::Human,

@@ -48,9 +48,15 @@ impl Application {
         let (routing, routing_rx) = tokio::sync::watch::channel(0);
         let sip = if settings.sip.enabled {
             Some(
-                SipEdge::start(settings.sip.clone(), store.clone(), routing_rx)
-                    .await
-                    .context("starting the SIP edge")?,
+                SipEdge::start(
+                    settings.sip.clone(),
+                    settings.media.clone(),
+                    &settings.data_dir,
+                    store.clone(),
+                    routing_rx,
+                )
+                .await
+                .context("starting the SIP edge")?,
             )
         } else {
             None
@@ -63,6 +69,7 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
             routing: Arc::new(routing),
             calls: sip.as_ref().map(SipEdge::control),
+            sessions: sip.as_ref().map(SipEdge::sessions),
         };
         Ok(Application {
             listener,
@@ -84,6 +91,11 @@ impl Application {
     /// Where SIP (UDP and TCP) is served, when the SIP edge runs.
     pub fn sip_addr(&self) -> Option<SocketAddr> {
         self.sip.as_ref().map(|s| s.addr)
+    }
+
+    /// Where browsers send WebRTC media, when the SIP edge runs.
+    pub fn webrtc_addr(&self) -> Option<SocketAddr> {
+        self.sip.as_ref().map(|s| s.sessions().hub.addr)
     }
 
     /// Reload the SIP edge's trunks and numbers now (after seeding them directly).

@@ -75,7 +75,8 @@ async fn create_call(
         .from
         .as_deref()
         .and_then(|f| v.check("from", PhoneNumber::parse(f, plan)));
-    let destination = Destination::parse(&body.service);
+    let destination = Destination::parse(&body.service)
+        .filter(|d| matches!(d, Destination::Echo | Destination::PromptDtmf));
     if destination.is_none() {
         v.add("service", "must be echo or prompt_dtmf");
     }

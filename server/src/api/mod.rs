@@ -15,9 +15,11 @@ pub mod health;
 pub mod numbers;
 pub mod page;
 pub mod prompts;
+pub mod recordings;
 pub mod tenants;
 pub mod trunks;
 pub mod users;
+pub mod ws;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -52,6 +54,8 @@ pub struct AppState {
     pub routing: Arc<tokio::sync::watch::Sender<u64>>,
     /// Places outbound calls; `None` when the SIP edge is disabled.
     pub calls: Option<crate::telephony::CallControl>,
+    /// The desks (WebSockets, browser media); `None` when the SIP edge is disabled.
+    pub sessions: Option<crate::webrtc::Sessions>,
 }
 
 impl AppState {
@@ -120,6 +124,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(numbers::router())
         .merge(calls::router())
         .merge(prompts::router())
+        .merge(recordings::router())
 }
 
 /// The whole HTTP application.
@@ -143,6 +148,7 @@ pub fn router(state: AppState) -> Router {
         }),
     )
     .merge(health::router())
+    .merge(ws::router())
     .fallback(|| async { ApiError::NotFound })
     .layer(DefaultBodyLimit::max(body_limit))
     .layer(middleware::from_fn(record_metrics))

@@ -39,6 +39,13 @@ pub struct CallRecord {
     /// Reception quality: `packets`, `lost`, `jitter_ms`, `mos`.
     #[schema(value_type = Object)]
     pub quality: serde_json::Value,
+    /// The agent who was offered or answered the call.
+    pub agent_id: Option<Uuid>,
+    /// Whether the call has a recording (`GET /api/v1/calls/{id}/recording`).
+    pub has_recording: bool,
+    /// Spans of the recording that were paused, in ms from its start.
+    #[schema(value_type = Vec<Object>)]
+    pub recording_pauses: serde_json::Value,
 }
 
 /// A call that has just started.
@@ -166,7 +173,8 @@ pub async fn list(
     let rows = sqlx::query_as!(
         CallRecord,
         "select id, direction, trunk_id, number_id, from_number, to_number, sip_call_id, started_at, answered_at,
-                ended_at, duration_ms, hangup_cause, hangup_side, sip_code, codec, dtmf_digits, quality
+                ended_at, duration_ms, hangup_cause, hangup_side, sip_code, codec, dtmf_digits, quality,
+                agent_id, recording_key is not null as \"has_recording!\", recording_pauses
          from call
          where tenant_id = $1 and ($2::uuid is null or id > $2)
            and ($3::text is null or direction = $3)
@@ -195,13 +203,69 @@ pub async fn get(
     sqlx::query_as!(
         CallRecord,
         "select id, direction, trunk_id, number_id, from_number, to_number, sip_call_id, started_at, answered_at,
-                ended_at, duration_ms, hangup_cause, hangup_side, sip_code, codec, dtmf_digits, quality
+                ended_at, duration_ms, hangup_cause, hangup_side, sip_code, codec, dtmf_digits, quality,
+                agent_id, recording_key is not null as \"has_recording!\", recording_pauses
          from call where tenant_id = $1 and id = $2",
         tenant.0,
         id
     )
     .fetch_optional(conn)
     .await
+}
+
+/// Name the agent a call is offered to.
+pub async fn assign_agent(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    agent: Uuid,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update call set agent_id = $3, updated_at = now() where tenant_id = $1 and id = $2",
+        tenant.0,
+        id,
+        agent
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Note a call's recording and the spans it was paused for.
+pub async fn set_recording(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    key: &str,
+    pauses: &serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update call set recording_key = $3, recording_pauses = $4, updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant.0,
+        id,
+        key,
+        pauses
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The recording key of a call, if it has one.
+pub async fn recording_key(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<Option<String>, sqlx::Error> {
+    Ok(sqlx::query_scalar!(
+        "select recording_key from call where tenant_id = $1 and id = $2",
+        tenant.0,
+        id
+    )
+    .fetch_optional(conn)
+    .await?
+    .flatten())
 }
 
 /// Calls of a tenant in progress now (for the concurrent-call quota).

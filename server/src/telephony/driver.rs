@@ -17,16 +17,22 @@ use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::edge::{Edge, close_record, custom_prompt, mos, start_service};
-use super::media::{MediaHandle, MediaOutcome, RtpSockets};
+use super::media::{BridgeIo, MediaHandle, MediaOutcome, RtpSockets};
 use super::routing::Destination;
 use crate::store::TenantId;
 use crate::store::call::{self, CallEnd};
+use switchboard_media::bridge::{Bridge, Pause};
+use switchboard_media::g711::Law;
 
 /// Everything the driver needs to carry out a call's actions.
 pub(super) struct Leg {
     pub(super) id: Uuid,
     pub(super) tenant: TenantId,
     pub(super) dialog: InviteDialog,
+    /// Reports to this call's own driver (the agent's desk accepts and hangs up through it).
+    pub(super) events: tokio::sync::mpsc::UnboundedSender<Event>,
+    pub(super) from_number: String,
+    pub(super) to_number: String,
     /// The key of the call in the edge's table of calls (the dialog id).
     pub(super) key: String,
     pub(super) sockets: Option<RtpSockets>,
@@ -75,6 +81,15 @@ pub(super) async fn drive(
                     if let Err(e) = leg.dialog.ringing(None, None) {
                         tracing::debug!(error = %e, "sending 180 failed");
                     }
+                    if let Destination::Agent(agent) = leg.destination {
+                        offer_to_agent(&edge, &mut call, &leg, agent).await;
+                    }
+                }
+                Action::Reject(code) => {
+                    let status = StatusCode::from(code);
+                    if let Err(e) = leg.dialog.reject(Some(status), None) {
+                        tracing::debug!(error = %e, "rejecting the INVITE failed");
+                    }
                 }
                 Action::StartMedia => start_media(&edge, &mut leg).await,
                 Action::Answer => {
@@ -103,10 +118,16 @@ pub(super) async fn drive(
                     if let Ok(mut calls) = edge.calls.lock() {
                         calls.remove(&leg.key);
                     }
+                    if matches!(leg.destination, Destination::Agent(_)) {
+                        edge.sessions.ended(leg.id);
+                    }
                     let outcome = match leg.media.take() {
                         Some(media) => media.finish().await,
                         None => MediaOutcome::default(),
                     };
+                    if let Some((key, pauses)) = &outcome.recording {
+                        save_recording(&edge, &leg, key, pauses).await;
+                    }
                     let end = CallEnd {
                         ended_at: Utc::now(),
                         hangup_cause: ending.cause.as_str(),
@@ -172,11 +193,81 @@ async fn answered(
     call.handle(now, Event::Answered);
 }
 
+/// Ring the agent's desk; a desk that cannot take the call refuses it at once.
+async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uuid) {
+    let rung = edge.sessions.ring(
+        leg.id,
+        leg.tenant,
+        agent,
+        &leg.from_number,
+        &leg.to_number,
+        leg.events.clone(),
+    );
+    match rung {
+        Ok(()) => {
+            if let Ok(mut db) = edge.store.tenant_tx(leg.tenant).await {
+                let _ = call::assign_agent(&mut db, leg.tenant, leg.id, agent).await;
+                let _ = db.commit().await;
+            }
+        }
+        Err(code) => {
+            tracing::info!(call_id = %leg.id, %agent, code, "the agent cannot take the call");
+            call.handle(Instant::now(), Event::Refuse(code));
+        }
+    }
+}
+
+async fn save_recording(edge: &Arc<Edge>, leg: &Leg, key: &str, pauses: &[Pause]) {
+    let pauses: Vec<_> = pauses
+        .iter()
+        .map(|p| json!({ "from_ms": p.from_ms, "to_ms": p.to_ms }))
+        .collect();
+    let saved = async {
+        let mut db = edge.store.tenant_tx(leg.tenant).await?;
+        call::set_recording(&mut db, leg.tenant, leg.id, key, &json!(pauses)).await?;
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = saved {
+        tracing::error!(error = %e, call_id = %leg.id, "saving the recording's key failed");
+    }
+}
+
+/// The bridge of a call answered by an agent: its commands go to the media task, which
+/// records the call when the node records calls.
+fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession) -> BridgeIo {
+    let (tx, commands) = tokio::sync::mpsc::unbounded_channel();
+    let law = match session.codec {
+        sdp::Codec::Pcmu => Law::Mu,
+        sdp::Codec::Pcma => Law::A,
+    };
+    let recording = if edge.sessions.record_calls {
+        match edge.sessions.recordings.create(leg.tenant, leg.id) {
+            Ok(sink) => Some(sink),
+            Err(e) => {
+                tracing::error!(error = %e, call_id = %leg.id, "cannot start the recording");
+                None
+            }
+        }
+    } else {
+        None
+    };
+    edge.sessions.bridged(leg.id, tx);
+    BridgeIo {
+        bridge: Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some()),
+        commands,
+        hub: edge.sessions.hub.clone(),
+        recording,
+    }
+}
+
 async fn start_media(edge: &Arc<Edge>, leg: &mut Leg) {
     let (Some(sockets), Some(session)) = (leg.sockets.take(), leg.session.as_ref()) else {
         return;
     };
     let custom = custom_prompt(&edge.store, leg.tenant, leg.destination).await;
+    let bridge =
+        matches!(leg.destination, Destination::Agent(_)).then(|| bridge_for(edge, leg, session));
     leg.media = Some(start_service(
         edge,
         sockets,
@@ -184,6 +275,7 @@ async fn start_media(edge: &Arc<Edge>, leg: &mut Leg) {
         leg.destination,
         &leg.locale,
         custom,
+        bridge,
     ));
     // The answer time is written before the 200 OK leaves, so a BYE that follows at once finds
     // it and the duration is right.
@@ -210,5 +302,14 @@ fn quality(outcome: &MediaOutcome) -> serde_json::Value {
         "remote_loss": outcome.remote.map(|r| r.fraction_lost),
         "remote_jitter_ms": outcome.remote.map(|r| (r.jitter_ms * 10.0).round() / 10.0),
         "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(|r| r.round()),
+        "agent": outcome.agent_quality.map(|q| json!({
+            "packets_received": q.packets_received,
+            "packets_sent": q.packets_sent,
+            "loss": q.loss,
+            "jitter_ms": (q.jitter_ms * 10.0).round() / 10.0,
+            "remote_loss": q.remote_loss,
+            "rtt_ms": q.rtt_ms.map(f64::round),
+            "mos": mos(q.loss, q.jitter_ms),
+        })),
     })
 }

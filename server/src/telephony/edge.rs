@@ -39,7 +39,7 @@ use super::outbound::CallControl;
 use super::prompts::Prompts;
 use super::routing::{Destination, RouteError, RoutingTable};
 use crate::auth::rate_limit::WindowCounter;
-use crate::settings::SipSettings;
+use crate::settings::{MediaSettings, SipSettings};
 use crate::store::call::{self, CallEnd, NewCall};
 use crate::store::{Store, TenantId, phone_number, tenant, trunk};
 use switchboard_sip::call::{Call, CallConfig, Event as CallEvent, Role};
@@ -149,7 +149,9 @@ pub(super) struct Edge {
     table: RwLock<Arc<RoutingTable>>,
     pub(super) calls: Mutex<HashMap<String, ActiveCall>>,
     pub(super) ports: PortPool,
-    prompts: Prompts,
+    pub(super) prompts: Prompts,
+    pub(super) sessions: crate::webrtc::Sessions,
+    pub(super) media: MediaSettings,
     pub(super) contact: Uri,
     pub(super) media_ip: IpAddr,
     endpoint: rsipstack::transaction::endpoint::EndpointInnerRef,
@@ -172,6 +174,8 @@ impl SipEdge {
     /// open, and start serving.
     pub async fn start(
         settings: SipSettings,
+        media: MediaSettings,
+        data_dir: &std::path::Path,
         store: Store,
         mut routing: watch::Receiver<u64>,
     ) -> anyhow::Result<SipEdge> {
@@ -261,6 +265,10 @@ impl SipEdge {
             calls: Mutex::new(HashMap::new()),
             ports,
             prompts: Prompts::load().context("decoding the default prompts")?,
+            sessions: crate::webrtc::start(&media, data_dir, media_ip)
+                .await
+                .context("starting WebRTC media")?,
+            media,
             contact,
             media_ip,
             endpoint: endpoint.inner.clone(),
@@ -340,6 +348,11 @@ impl SipEdge {
     }
 
     /// The handle the API uses to place outbound calls.
+    /// The desks and the WebRTC media of this node.
+    pub fn sessions(&self) -> crate::webrtc::Sessions {
+        self.edge.sessions.clone()
+    }
+
     pub fn control(&self) -> CallControl {
         CallControl {
             edge: self.edge.clone(),
@@ -373,9 +386,15 @@ impl Edge {
     }
 
     /// The timers of this node's calls.
-    pub(super) fn call_config(&self) -> CallConfig {
+    pub(super) fn call_config(&self, destination: Option<Destination>) -> CallConfig {
+        let person = matches!(destination, Some(Destination::Agent(_)));
         CallConfig {
-            ring: Duration::from_millis(self.settings.answer_delay_ms),
+            ring: if person {
+                Duration::from_secs(self.media.agent_ring_secs)
+            } else {
+                Duration::from_millis(self.settings.answer_delay_ms)
+            },
+            answer_when_told: person,
             ring_timeout: super::outbound::RING_TIMEOUT,
             max_duration: Duration::from_secs(self.settings.max_call_secs),
         }
@@ -617,6 +636,7 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
     };
     let answer = sdp::write(&local, Some((&offer, session.media_index)));
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
+    let events_tx = events.clone();
     if let Ok(mut calls) = edge.calls.lock() {
         calls.insert(
             dialog_id.clone(),
@@ -632,6 +652,9 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         id: call_id,
         tenant,
         dialog,
+        events: events_tx,
+        from_number,
+        to_number: number.number.clone(),
         key: dialog_id,
         sockets: Some(socket),
         session: Some(session),
@@ -641,7 +664,7 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         dialling: None,
         media: None,
     };
-    let mut machine = Call::new(Role::Inbound, edge.call_config());
+    let mut machine = Call::new(Role::Inbound, edge.call_config(Some(number.destination)));
     machine.handle(std::time::Instant::now(), CallEvent::Start);
     tokio::spawn(drive(edge.clone(), machine, leg, events_rx));
 }
@@ -725,6 +748,7 @@ pub(super) fn start_service(
     destination: Destination,
     locale: &str,
     custom_prompt: Option<Vec<i16>>,
+    bridge: Option<media::BridgeIo>,
 ) -> MediaHandle {
     let law = match session.codec {
         Codec::Pcmu => Law::Mu,
@@ -742,11 +766,12 @@ pub(super) fn start_service(
             let prompt = custom_prompt.as_deref().unwrap_or(&set.enter_digits);
             Service::prompt(params, prompt, set.digits.clone())
         }
+        Destination::Agent(_) => Service::relay(params),
     };
     let remote = session
         .we_send()
         .then(|| SocketAddr::new(session.remote_addr, session.remote_port));
-    media::spawn(socket, remote, service)
+    media::spawn(socket, remote, service, bridge)
 }
 
 pub(super) async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'_>) {
@@ -845,7 +870,7 @@ async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
 
 /// A rough MOS from loss and jitter (simplified E-model, ITU-T G.107, for G.711 with a 40 ms
 /// fixed delay budget): good enough to tell a clean line from a broken one.
-pub(super) fn mos(loss: f64, jitter_ms: f64) -> f64 {
+pub(crate) fn mos(loss: f64, jitter_ms: f64) -> f64 {
     let effective_latency = 40.0 + jitter_ms * 2.0 + 10.0;
     let mut r = if effective_latency < 160.0 {
         93.2 - effective_latency / 40.0

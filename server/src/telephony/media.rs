@@ -6,10 +6,16 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use switchboard_media::bridge::{Bridge, BridgeOutput, MonitorMode, Pause};
+use switchboard_media::g711::Law;
 use switchboard_media::rtp::RtpPacket;
 use switchboard_media::service::Service;
+use switchboard_media::webrtc::{AudioFrame, LegId, LegQuality};
 use tokio::net::UdpSocket;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::recording::RecordingSink;
+use crate::webrtc::Hub;
 
 /// RTP ports handed out round-robin from the configured range (even ports, RFC 3550 11).
 #[derive(Debug)]
@@ -87,6 +93,129 @@ pub struct MediaOutcome {
     pub jitter_ms: f64,
     /// How the far end heard us, from its RTCP, if it sent any.
     pub remote: Option<switchboard_media::service::RemoteView>,
+    /// Bridged calls: the recording's key and its paused spans.
+    pub recording: Option<(String, Vec<Pause>)>,
+    /// Bridged calls: the agent leg's last quality figures.
+    pub agent_quality: Option<LegQuality>,
+}
+
+/// Commands to a bridged call's media task (from the agent's session and the WebRTC hub).
+#[derive(Debug)]
+pub enum BridgeCmd {
+    /// The agent's leg (and the laws it accepts), or none while the agent reconnects.
+    AgentLeg(Option<(LegId, Vec<Law>)>),
+    AgentAudio(AudioFrame),
+    AgentQuality(LegQuality),
+    /// A supervisor's leg joins in a mode, or leaves (`None`).
+    Supervisor(Option<(LegId, MonitorMode, Law)>),
+    SupervisorAudio(AudioFrame),
+    Hold(bool),
+    Mute(bool),
+    /// Keys the agent pressed, to send to the caller as RFC 4733 events.
+    Keys(String),
+    PauseRecording(bool),
+}
+
+/// The bridge side of a call's media task: the sans-IO bridge, its commands, where its audio
+/// goes, and the recording.
+#[derive(Debug)]
+pub struct BridgeIo {
+    pub bridge: Bridge,
+    pub commands: mpsc::UnboundedReceiver<BridgeCmd>,
+    pub hub: Hub,
+    pub recording: Option<Box<dyn RecordingSink>>,
+}
+
+/// The state of a bridge inside the media task.
+struct Bridged {
+    io: BridgeIo,
+    agent: Option<LegId>,
+    supervisor: Option<LegId>,
+    agent_ts: u32,
+    supervisor_ts: u32,
+    agent_quality: Option<LegQuality>,
+    /// False once every command sender is gone: the bridge carries on as it is.
+    commands_open: bool,
+}
+
+impl Bridged {
+    fn command(&mut self, service: &mut Service, cmd: BridgeCmd) {
+        let now = Instant::now();
+        let bridge = &mut self.io.bridge;
+        match cmd {
+            BridgeCmd::AgentLeg(leg) => {
+                self.agent = leg.as_ref().map(|(l, _)| *l);
+                bridge.set_agent(leg.as_ref().map(|(_, laws)| laws.as_slice()));
+            }
+            BridgeCmd::AgentAudio(f) => bridge.from_agent(now, f.law, &f.payload),
+            BridgeCmd::AgentQuality(q) => self.agent_quality = Some(q),
+            BridgeCmd::Supervisor(s) => {
+                self.supervisor = s.map(|(l, _, _)| l);
+                bridge.set_supervisor(s.map(|(_, m, law)| (m, law)));
+            }
+            BridgeCmd::SupervisorAudio(f) => bridge.from_supervisor(f.law, &f.payload),
+            BridgeCmd::Hold(on) => bridge.set_hold(on),
+            BridgeCmd::Mute(on) => bridge.set_mute(on),
+            BridgeCmd::Keys(keys) => {
+                for k in keys.chars() {
+                    service.send_key(now, k);
+                }
+            }
+            BridgeCmd::PauseRecording(p) => bridge.set_recording_paused(p),
+        }
+    }
+
+    /// Carry out the bridge's output.
+    fn flush(&mut self, service: &mut Service) {
+        while let Some(out) = self.io.bridge.poll_output() {
+            match out {
+                BridgeOutput::ToCaller(p) => service.push(&p),
+                BridgeOutput::ToAgent { law, payload } => {
+                    if let Some(leg) = self.agent {
+                        let timestamp = self.agent_ts;
+                        self.agent_ts = self.agent_ts.wrapping_add(payload.len() as u32);
+                        self.io.hub.send(
+                            leg,
+                            AudioFrame {
+                                law,
+                                timestamp,
+                                payload,
+                            },
+                        );
+                    }
+                }
+                BridgeOutput::ToSupervisor { law, payload } => {
+                    if let Some(leg) = self.supervisor {
+                        let timestamp = self.supervisor_ts;
+                        self.supervisor_ts = self.supervisor_ts.wrapping_add(payload.len() as u32);
+                        self.io.hub.send(
+                            leg,
+                            AudioFrame {
+                                law,
+                                timestamp,
+                                payload,
+                            },
+                        );
+                    }
+                }
+                BridgeOutput::Record(stereo) => {
+                    if let Some(sink) = &mut self.io.recording
+                        && let Err(e) = sink.write(&stereo)
+                    {
+                        tracing::error!(error = %e, key = sink.key(), "recording write failed; recording stopped");
+                        self.io.recording = None;
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn bridge_command(bridged: &mut Option<Bridged>) -> Option<BridgeCmd> {
+    match bridged {
+        Some(b) if b.commands_open => b.io.commands.recv().await,
+        _ => std::future::pending().await,
+    }
 }
 
 /// Control of a running media leg.
@@ -112,7 +241,15 @@ impl MediaHandle {
 /// Run `service` on the call's sockets, sending to `remote` until the caller's first packet
 /// says where they really are; RTCP goes to the port above (or where the caller's RTCP comes
 /// from) every 5 s.
-pub fn spawn(sockets: RtpSockets, remote: Option<SocketAddr>, mut service: Service) -> MediaHandle {
+///
+/// With `bridge`, the call is bridged to an agent: the caller's audio goes through the bridge
+/// (to the agent, the supervisor and the recording) and the bridge's audio to the caller.
+pub fn spawn(
+    sockets: RtpSockets,
+    remote: Option<SocketAddr>,
+    mut service: Service,
+    bridge: Option<BridgeIo>,
+) -> MediaHandle {
     let (stop_tx, mut stop_rx) = oneshot::channel();
     let (done_tx, done_rx) = oneshot::channel();
     let RtpSockets { rtp: socket, rtcp } = sockets;
@@ -123,6 +260,15 @@ pub fn spawn(sockets: RtpSockets, remote: Option<SocketAddr>, mut service: Servi
             .map(|a| a.ip().to_string())
             .unwrap_or_default()
     );
+    let mut bridged = bridge.map(|io| Bridged {
+        io,
+        agent: None,
+        supervisor: None,
+        agent_ts: rand::random(),
+        supervisor_ts: rand::random(),
+        agent_quality: None,
+        commands_open: true,
+    });
     tokio::spawn(async move {
         let mut remote = remote;
         let mut remote_rtcp = remote.map(|r| SocketAddr::new(r.ip(), r.port().wrapping_add(1)));
@@ -131,9 +277,20 @@ pub fn spawn(sockets: RtpSockets, remote: Option<SocketAddr>, mut service: Servi
         let mut rtcp_buf = vec![0u8; 1500];
         let mut next_report = tokio::time::Instant::now() + RTCP_INTERVAL;
         loop {
-            let deadline = service.poll_timeout().map(tokio::time::Instant::from_std);
+            let bridge_deadline = bridged.as_ref().and_then(|b| b.io.bridge.poll_timeout());
+            let deadline = [service.poll_timeout(), bridge_deadline]
+                .into_iter()
+                .flatten()
+                .min()
+                .map(tokio::time::Instant::from_std);
             tokio::select! {
                 _ = &mut stop_rx => break,
+                cmd = bridge_command(&mut bridged) => if let Some(b) = bridged.as_mut() {
+                    match cmd {
+                        Some(cmd) => b.command(&mut service, cmd),
+                        None => b.commands_open = false,
+                    }
+                },
                 received = socket.recv_from(&mut buf) => match received {
                     Ok((n, from)) => {
                         // Drop anything that is not RTP (e.g. garbage): never panics.
@@ -173,6 +330,13 @@ pub fn spawn(sockets: RtpSockets, remote: Option<SocketAddr>, mut service: Servi
                 } => {}
             }
             let now = Instant::now();
+            if let Some(b) = bridged.as_mut() {
+                b.io.bridge.handle_timeout(now);
+                while let Some(frame) = service.take_received() {
+                    b.io.bridge.from_caller(now, &frame);
+                }
+                b.flush(&mut service);
+            }
             while let Some(out) = service.poll_transmit(now) {
                 if let Some(to) = remote
                     && let Err(e) = socket.send_to(&out, to).await
@@ -182,7 +346,21 @@ pub fn spawn(sockets: RtpSockets, remote: Option<SocketAddr>, mut service: Servi
             }
         }
         let stats = service.stats();
+        let (recording, agent_quality) = match bridged.as_mut() {
+            Some(b) => {
+                let recording = b.io.recording.as_mut().map(|sink| {
+                    if let Err(e) = sink.finish() {
+                        tracing::error!(error = %e, key = sink.key(), "finishing a recording failed");
+                    }
+                    (sink.key().to_owned(), b.io.bridge.pauses().to_vec())
+                });
+                (recording, b.agent_quality)
+            }
+            None => (None, None),
+        };
         let _ = done_tx.send(MediaOutcome {
+            recording,
+            agent_quality,
             digits: service.digits().to_owned(),
             packets_received: stats.received(),
             packets_sent: service.packets_sent(),

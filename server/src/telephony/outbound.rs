@@ -230,6 +230,7 @@ impl Outbound {
         // confirmed id when the far end answers.
         let key = dialog.id().to_string();
         let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
+        let events_tx = events.clone();
         if let Ok(mut calls) = edge.calls.lock() {
             calls.insert(
                 key.clone(),
@@ -245,6 +246,9 @@ impl Outbound {
             id: self.call_id,
             tenant: self.tenant,
             dialog,
+            events: events_tx,
+            from_number: self.from.clone(),
+            to_number: self.to.clone(),
             key,
             sockets: Some(socket),
             session: None,
@@ -254,7 +258,7 @@ impl Outbound {
             dialling: Some(join),
             media: None,
         };
-        let mut machine = Call::new(Role::Outbound, edge.call_config());
+        let mut machine = Call::new(Role::Outbound, edge.call_config(None));
         machine.handle(std::time::Instant::now(), CallEvent::Start);
         drive(edge, machine, leg, events_rx).await;
     }

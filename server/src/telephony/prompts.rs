@@ -39,6 +39,26 @@ pub struct Prompts {
     en: PromptSet,
     bg: PromptSet,
     ru: PromptSet,
+    /// What a caller on hold hears (8 kHz samples, looped).
+    pub music_on_hold: Vec<i16>,
+}
+
+/// A soft, slow arpeggio (C major, 0.4 s a note) as music on hold: made, not shipped, so no
+/// licence question arises; a tenant's own music is a later upload.
+fn music_on_hold() -> Vec<i16> {
+    const NOTES: [f32; 4] = [261.63, 329.63, 392.0, 329.63];
+    let per_note = 3200;
+    NOTES
+        .iter()
+        .flat_map(|f| {
+            (0..per_note).map(move |i| {
+                // A gentle attack and release around each note, so the joins do not click.
+                let edge = (i.min(per_note - i) as f32 / 400.0).min(1.0);
+                let t = i as f32 / 8000.0;
+                ((t * f * std::f32::consts::TAU).sin() * 4000.0 * edge) as i16
+            })
+        })
+        .collect()
 }
 
 fn decode(files: &[&[u8]; 11]) -> Result<PromptSet, wav::WavError> {
@@ -59,6 +79,7 @@ impl Prompts {
             en: decode(&EN)?,
             bg: decode(&BG)?,
             ru: decode(&RU)?,
+            music_on_hold: music_on_hold(),
         })
     }
 
@@ -86,6 +107,7 @@ mod tests {
                 "{locale}: prompt shorter than a second"
             );
             assert_eq!(set.digits.digits.len(), 10);
+            assert!(p.music_on_hold.iter().any(|s| s.unsigned_abs() > 3000));
             for d in &set.digits.digits {
                 assert!(
                     d.len() > 1600 && d.iter().any(|s| s.unsigned_abs() > 1000),

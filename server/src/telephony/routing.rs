@@ -18,6 +18,8 @@ use crate::store::trunk::TrunkConfig;
 pub enum Destination {
     Echo,
     PromptDtmf,
+    /// A direct line to one agent (`agent:<user id>`): the call rings on their desk.
+    Agent(Uuid),
 }
 
 impl Destination {
@@ -25,7 +27,10 @@ impl Destination {
         match s {
             "echo" => Some(Destination::Echo),
             "prompt_dtmf" => Some(Destination::PromptDtmf),
-            _ => None,
+            other => other
+                .strip_prefix("agent:")
+                .and_then(|id| Uuid::parse_str(id).ok())
+                .map(Destination::Agent),
         }
     }
 }

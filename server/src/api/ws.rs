@@ -1,0 +1,216 @@
+//! `GET /api/v1/ws`: the signed-in user's WebSocket: live events and WebRTC signalling for
+//! their desk (see [`crate::webrtc::protocol`] for the messages).
+//!
+//! The first message must be `auth` with an access token, within 10 s. A message of the wrong
+//! shape, or a request the desk refuses, is answered with an `error` message and changes
+//! nothing; the socket stays open.
+
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::response::Response;
+use axum::routing::get;
+use switchboard_media::bridge::MonitorMode;
+use uuid::Uuid;
+
+use super::{ApiError, AppState};
+use crate::domain::Role;
+use crate::store::TenantId;
+use crate::telephony::media::BridgeCmd;
+use crate::webrtc::protocol::{ClientMessage, ServerMessage};
+use crate::webrtc::{DeskError, Sessions};
+
+const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// SDP offers are a few KiB; nothing legitimate comes near this.
+const MAX_MESSAGE: usize = 64 * 1024;
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new().route("/api/v1/ws", get(open_socket))
+}
+
+async fn open_socket(
+    State(state): State<AppState>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    let sessions = state.sessions.clone().ok_or(ApiError::Unavailable)?;
+    Ok(upgrade
+        .max_message_size(MAX_MESSAGE)
+        .on_upgrade(move |socket| serve(state, sessions, socket)))
+}
+
+/// Who is on the socket.
+struct User {
+    id: Uuid,
+    tenant: TenantId,
+    role: Role,
+}
+
+fn error(code: &'static str, message: impl Into<String>) -> ServerMessage {
+    ServerMessage::Error {
+        code,
+        message: message.into(),
+    }
+}
+
+async fn send(socket: &mut WebSocket, msg: &ServerMessage) -> bool {
+    match serde_json::to_string(msg) {
+        Ok(text) => socket.send(Message::Text(text.into())).await.is_ok(),
+        Err(_) => true,
+    }
+}
+
+/// Wait for the `auth` message and check its token.
+async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<User> {
+    let first = tokio::time::timeout(AUTH_TIMEOUT, socket.recv()).await;
+    let Ok(Some(Ok(Message::Text(text)))) = first else {
+        tracing::info!("WebSocket closed: no auth message in time");
+        return None;
+    };
+    let Ok(ClientMessage::Auth { token }) = serde_json::from_str::<ClientMessage>(&text) else {
+        send(
+            socket,
+            &error("auth_required", "the first message must be auth"),
+        )
+        .await;
+        return None;
+    };
+    let claims = match state.jwt.verify(&token) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::info!(reason = %e, "WebSocket token rejected");
+            send(socket, &error("unauthorized", "invalid or expired token")).await;
+            return None;
+        }
+    };
+    let Some(tenant) = claims.tid.map(TenantId) else {
+        send(socket, &error("forbidden", "desks belong to tenant users")).await;
+        return None;
+    };
+    Some(User {
+        id: claims.sub,
+        tenant,
+        role: claims.role,
+    })
+}
+
+async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
+    let Some(user) = authenticate(&state, &mut socket).await else {
+        let _ = socket.send(Message::Close(None)).await;
+        return;
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let conn = sessions.connect(user.id, user.tenant, tx);
+    tracing::info!(user_id = %user.id, tenant_id = %user.tenant, "desk connected");
+    let ready = ServerMessage::Ready {
+        user_id: user.id,
+        tenant_id: user.tenant.0,
+    };
+    if send(&mut socket, &ready).await {
+        loop {
+            tokio::select! {
+                incoming = socket.recv() => match incoming {
+                    Some(Ok(Message::Text(text))) => {
+                        if let Some(reply) = handle(&sessions, &user, &text).await
+                            && !send(&mut socket, &reply).await
+                        {
+                            break;
+                        }
+                    }
+                    Some(Ok(Message::Binary(_))) => {
+                        if !send(&mut socket, &error("bad_message", "messages are JSON text")).await {
+                            break;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    Some(Err(_)) | None => break,
+                },
+                outgoing = rx.recv() => match outgoing {
+                    Some(msg) => {
+                        let replaced = matches!(msg, ServerMessage::Replaced);
+                        if !send(&mut socket, &msg).await || replaced {
+                            break;
+                        }
+                    }
+                    None => break,
+                },
+            }
+        }
+    }
+    sessions.disconnect(user.id, conn);
+    let _ = socket.send(Message::Close(None)).await;
+    tracing::info!(user_id = %user.id, "desk disconnected");
+}
+
+/// One message from the browser; returns the reply, if any.
+async fn handle(sessions: &Sessions, user: &User, text: &str) -> Option<ServerMessage> {
+    let msg = match serde_json::from_str::<ClientMessage>(text) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
+            return Some(error("bad_message", e.to_string()));
+        }
+    };
+    let result: Result<Option<ServerMessage>, DeskError> = match msg {
+        ClientMessage::Auth { .. } => Err(DeskError {
+            code: "bad_message",
+            message: "already signed in".into(),
+        }),
+        ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
+        ClientMessage::Offer { sdp } => sessions
+            .offer(user.id, sdp)
+            .await
+            .map(|sdp| Some(ServerMessage::Answer { sdp })),
+        ClientMessage::Accept { call_id } => sessions.accept(user.id, call_id).map(|()| None),
+        ClientMessage::Refuse { call_id } | ClientMessage::Hangup { call_id } => {
+            sessions.hang_up(user.id, call_id).map(|()| None)
+        }
+        ClientMessage::Hold { call_id, on } => sessions
+            .control(user.id, call_id, BridgeCmd::Hold(on))
+            .map(|()| None),
+        ClientMessage::Mute { call_id, on } => sessions
+            .control(user.id, call_id, BridgeCmd::Mute(on))
+            .map(|()| None),
+        ClientMessage::Dtmf { call_id, digits } => {
+            let valid = !digits.is_empty()
+                && digits.len() <= 32
+                && digits
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || "*#ABCD".contains(c));
+            if valid {
+                sessions
+                    .control(user.id, call_id, BridgeCmd::Keys(digits))
+                    .map(|()| None)
+            } else {
+                Err(DeskError {
+                    code: "bad_digits",
+                    message: "digits are 1-32 of 0-9, *, #, A-D".into(),
+                })
+            }
+        }
+        ClientMessage::Record { call_id, paused } => sessions
+            .control(user.id, call_id, BridgeCmd::PauseRecording(paused))
+            .map(|()| None),
+        ClientMessage::Monitor { call_id, mode } => {
+            let mode = match mode.as_str() {
+                "off" => Ok(None),
+                m => MonitorMode::parse(m).map(Some).ok_or(DeskError {
+                    code: "bad_mode",
+                    message: "mode is listen, whisper, barge or off".into(),
+                }),
+            };
+            mode.and_then(|mode| sessions.monitor(user.id, user.role, user.tenant, call_id, mode))
+                .map(|()| None)
+        }
+    };
+    match result {
+        Ok(reply) => reply,
+        Err(e) => {
+            tracing::info!(user_id = %user.id, code = e.code, message = %e.message, "desk request refused");
+            Some(ServerMessage::Error {
+                code: e.code,
+                message: e.message,
+            })
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The messages of the signed-in user's WebSocket (`/api/v1/ws`), as JSON objects tagged by
+//! `type`. The browser's side is in the test softphone (`e2e/webrtc/softphone.html`) and,
+//! later, the desktop's socket module; nothing else knows the wire format.
+
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// From the browser.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// First message: the access token (a browser cannot set headers on a WebSocket, and a
+    /// token in the URL would end up in access logs).
+    Auth {
+        token: String,
+    },
+    /// An SDP offer for the user's media session: the first one, a reload's, or an ICE
+    /// restart after a network change.
+    Offer {
+        sdp: String,
+    },
+    Accept {
+        call_id: Uuid,
+    },
+    Refuse {
+        call_id: Uuid,
+    },
+    Hangup {
+        call_id: Uuid,
+    },
+    Hold {
+        call_id: Uuid,
+        on: bool,
+    },
+    Mute {
+        call_id: Uuid,
+        on: bool,
+    },
+    /// Keys pressed on the keypad: 0-9, *, #, A-D.
+    Dtmf {
+        call_id: Uuid,
+        digits: String,
+    },
+    /// Pause (card numbers!) or resume the call's recording.
+    Record {
+        call_id: Uuid,
+        paused: bool,
+    },
+    /// Supervisors: `listen`, `whisper`, `barge` or `off`.
+    Monitor {
+        call_id: Uuid,
+        mode: String,
+    },
+    Ping,
+}
+
+/// To the browser.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// Signed in; the session is live.
+    Ready {
+        user_id: Uuid,
+        tenant_id: Uuid,
+    },
+    /// The SDP answer to the last offer.
+    Answer {
+        sdp: String,
+    },
+    /// The media session's state: `connected` or `closed`.
+    Media {
+        state: &'static str,
+    },
+    /// A call is offered to this agent.
+    Incoming {
+        call_id: Uuid,
+        from: String,
+        to: String,
+    },
+    /// A call's state changed: `ringing`, `connected`, `ended` (also sent after a reconnect).
+    Call {
+        call_id: Uuid,
+        state: &'static str,
+        from: String,
+        to: String,
+    },
+    /// Quality of the user's media session (from RTCP): jitter, loss, round trip, MOS.
+    Quality {
+        jitter_ms: f64,
+        loss: f64,
+        rtt_ms: Option<f64>,
+        mos: f64,
+    },
+    /// A supervisor's monitoring of a call started, changed or stopped (`off`).
+    Monitoring {
+        call_id: Uuid,
+        mode: &'static str,
+    },
+    /// A request was refused; the call and the session are unaffected.
+    Error {
+        code: &'static str,
+        message: String,
+    },
+    /// Another tab or device of this user took over; this one is no longer the desk.
+    Replaced,
+    Pong,
+}

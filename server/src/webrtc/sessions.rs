@@ -1,0 +1,460 @@
+//! The live desks of signed-in users: each user's WebSocket, their persistent media leg, and
+//! the call they are on; and the calls offered to or bridged with agents. The call driver,
+//! the WebSocket handler and the WebRTC hub all meet here.
+//!
+//! A user has one desk. A second tab or device that connects takes over (the old one is told
+//! `replaced`). The media leg outlives the WebSocket: after a reload the page offers again,
+//! the new leg replaces the old one, and a live call is re-attached to it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use switchboard_media::bridge::MonitorMode;
+use switchboard_media::g711::Law;
+use switchboard_media::webrtc::{LegId, WebRtcError};
+use switchboard_sip::call::Event as CallEvent;
+use tokio::sync::mpsc::UnboundedSender;
+use uuid::Uuid;
+
+use super::hub::{Hub, LegNotice, Party};
+use super::protocol::ServerMessage;
+use crate::domain::Role;
+use crate::recording::RecordingStore;
+use crate::store::TenantId;
+use crate::telephony::media::BridgeCmd;
+
+/// A refused desk request; the call and the session are unaffected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeskError {
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn refused(code: &'static str, message: impl Into<String>) -> DeskError {
+    DeskError {
+        code,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug)]
+struct Desk {
+    tenant: TenantId,
+    conn: Option<(u64, UnboundedSender<ServerMessage>)>,
+    leg: Option<LegId>,
+    /// The laws the leg accepts; empty until it is connected.
+    laws: Vec<Law>,
+    /// The call this user answers or is offered.
+    call: Option<Uuid>,
+    /// The call this user (a supervisor) monitors.
+    monitoring: Option<(Uuid, MonitorMode)>,
+}
+
+impl Desk {
+    fn send(&self, msg: ServerMessage) {
+        if let Some((_, tx)) = &self.conn {
+            let _ = tx.send(msg);
+        }
+    }
+
+    fn connected_leg(&self) -> Option<(LegId, Vec<Law>)> {
+        self.leg
+            .filter(|_| !self.laws.is_empty())
+            .map(|l| (l, self.laws.clone()))
+    }
+}
+
+#[derive(Debug)]
+struct Slot {
+    tenant: TenantId,
+    agent: Uuid,
+    from: String,
+    to: String,
+    events: UnboundedSender<CallEvent>,
+    /// Set once the call is connected.
+    bridge: Option<UnboundedSender<BridgeCmd>>,
+    supervisor: Option<Uuid>,
+}
+
+impl Slot {
+    fn state(&self) -> &'static str {
+        if self.bridge.is_some() {
+            "connected"
+        } else {
+            "ringing"
+        }
+    }
+
+    fn message(&self, id: Uuid, state: &'static str) -> ServerMessage {
+        ServerMessage::Call {
+            call_id: id,
+            state,
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    desks: HashMap<Uuid, Desk>,
+    calls: HashMap<Uuid, Slot>,
+    legs: HashMap<LegId, Uuid>,
+    next_conn: u64,
+}
+
+/// The desks and agent calls of this node. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    inner: Arc<Mutex<Inner>>,
+    pub hub: Hub,
+    pub recordings: Arc<dyn RecordingStore>,
+    pub record_calls: bool,
+}
+
+impl Sessions {
+    pub fn new(hub: Hub, recordings: Arc<dyn RecordingStore>, record_calls: bool) -> Sessions {
+        Sessions {
+            inner: Arc::new(Mutex::new(Inner::default())),
+            hub,
+            recordings,
+            record_calls,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding this lock would be a bug in the few lines below that hold it;
+        // the data stays consistent enough to go on (every update is a single insert/remove).
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A WebSocket of `user` signed in; returns its connection number. Takes over from an
+    /// earlier connection of the same user, and tells it so.
+    pub fn connect(&self, user: Uuid, tenant: TenantId, tx: UnboundedSender<ServerMessage>) -> u64 {
+        let mut inner = self.lock();
+        inner.next_conn += 1;
+        let conn = inner.next_conn;
+        let (call, monitoring) = {
+            let desk = inner.desks.entry(user).or_insert_with(|| Desk {
+                tenant,
+                conn: None,
+                leg: None,
+                laws: Vec::new(),
+                call: None,
+                monitoring: None,
+            });
+            if let Some((_, old)) = desk.conn.replace((conn, tx.clone())) {
+                let _ = old.send(ServerMessage::Replaced);
+            }
+            (desk.call, desk.monitoring)
+        };
+        // A reconnect during a call: tell the page where it is.
+        if let Some(slot) = call.and_then(|c| inner.calls.get(&c).map(|s| (c, s))) {
+            let (id, slot) = slot;
+            let _ = tx.send(slot.message(id, slot.state()));
+        }
+        if let Some((id, mode)) = monitoring {
+            let _ = tx.send(ServerMessage::Monitoring {
+                call_id: id,
+                mode: mode.as_str(),
+            });
+        }
+        conn
+    }
+
+    /// The WebSocket `conn` of `user` closed. The media leg and any call stay: the page may be
+    /// reloading.
+    pub fn disconnect(&self, user: Uuid, conn: u64) {
+        let mut inner = self.lock();
+        if let Some(desk) = inner.desks.get_mut(&user)
+            && desk.conn.as_ref().is_some_and(|(c, _)| *c == conn)
+        {
+            desk.conn = None;
+        }
+    }
+
+    /// An SDP offer for `user`'s media session; returns the answer.
+    pub async fn offer(&self, user: Uuid, sdp: String) -> Result<String, DeskError> {
+        let old = self.lock().desks.get(&user).and_then(|d| d.leg);
+        let (leg, answer) = self.hub.offer(old, sdp).await.map_err(|e| match e {
+            WebRtcError::BadSdp(m) => refused("bad_sdp", m),
+            e => refused("offer_refused", e.to_string()),
+        })?;
+        let mut inner = self.lock();
+        if old != Some(leg) {
+            if let Some(old) = old {
+                inner.legs.remove(&old);
+                self.hub.close(old);
+            }
+            inner.legs.insert(leg, user);
+            if let Some(desk) = inner.desks.get_mut(&user) {
+                desk.leg = Some(leg);
+                desk.laws.clear();
+            }
+        }
+        Ok(answer)
+    }
+
+    /// The hub reports on a leg.
+    pub fn on_leg(&self, leg: LegId, notice: LegNotice) {
+        let mut inner = self.lock();
+        let Some(&user) = inner.legs.get(&leg) else {
+            return;
+        };
+        let Some(desk) = inner.desks.get_mut(&user) else {
+            return;
+        };
+        match notice {
+            LegNotice::Connected(laws) => {
+                desk.laws = laws;
+                desk.send(ServerMessage::Media { state: "connected" });
+                let (call, monitoring, laws) = (desk.call, desk.monitoring, desk.laws.clone());
+                // Re-attach a live call (after a reload or an ICE restart on a new leg).
+                if let Some(bridge) = call
+                    .and_then(|c| inner.calls.get(&c))
+                    .and_then(|s| s.bridge.clone())
+                {
+                    self.hub.attach(leg, Some((bridge.clone(), Party::Agent)));
+                    let _ = bridge.send(BridgeCmd::AgentLeg(Some((leg, laws.clone()))));
+                }
+                if let Some((c, mode)) = monitoring
+                    && let Some(bridge) = inner.calls.get(&c).and_then(|s| s.bridge.clone())
+                    && let Some(law) = laws.first()
+                {
+                    self.hub
+                        .attach(leg, Some((bridge.clone(), Party::Supervisor)));
+                    let _ = bridge.send(BridgeCmd::Supervisor(Some((leg, mode, *law))));
+                }
+            }
+            LegNotice::Quality(q) => {
+                desk.send(ServerMessage::Quality {
+                    jitter_ms: (q.jitter_ms * 10.0).round() / 10.0,
+                    loss: q.loss,
+                    rtt_ms: q.rtt_ms.map(f64::round),
+                    mos: crate::telephony::edge::mos(q.loss, q.jitter_ms),
+                });
+                if let Some(bridge) = desk
+                    .call
+                    .and_then(|c| inner.calls.get(&c))
+                    .and_then(|s| s.bridge.as_ref())
+                {
+                    let _ = bridge.send(BridgeCmd::AgentQuality(q));
+                }
+            }
+            LegNotice::Closed(_) => {
+                inner.legs.remove(&leg);
+                let Some(desk) = inner.desks.get_mut(&user) else {
+                    return;
+                };
+                if desk.leg == Some(leg) {
+                    desk.leg = None;
+                    desk.laws.clear();
+                    desk.send(ServerMessage::Media { state: "closed" });
+                    if let Some(bridge) = desk
+                        .call
+                        .and_then(|c| inner.calls.get(&c))
+                        .and_then(|s| s.bridge.as_ref())
+                    {
+                        let _ = bridge.send(BridgeCmd::AgentLeg(None));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Offer call `id` to `agent`. Refused with a SIP code when the agent cannot take it:
+    /// 480 when not signed in with a live media session, 486 when on another call.
+    pub fn ring(
+        &self,
+        id: Uuid,
+        tenant: TenantId,
+        agent: Uuid,
+        from: &str,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+    ) -> Result<(), u16> {
+        let mut inner = self.lock();
+        let desk = inner
+            .desks
+            .get_mut(&agent)
+            .filter(|d| d.tenant == tenant && d.conn.is_some() && d.connected_leg().is_some())
+            .ok_or(480u16)?;
+        if desk.call.is_some() {
+            return Err(486);
+        }
+        desk.call = Some(id);
+        desk.send(ServerMessage::Incoming {
+            call_id: id,
+            from: from.to_owned(),
+            to: to.to_owned(),
+        });
+        inner.calls.insert(
+            id,
+            Slot {
+                tenant,
+                agent,
+                from: from.to_owned(),
+                to: to.to_owned(),
+                events,
+                bridge: None,
+                supervisor: None,
+            },
+        );
+        Ok(())
+    }
+
+    /// The agent's call, checked: it exists, belongs to `user`.
+    fn own_slot(inner: &Inner, user: Uuid, id: Uuid) -> Result<&Slot, DeskError> {
+        inner
+            .calls
+            .get(&id)
+            .filter(|s| s.agent == user)
+            .ok_or_else(|| refused("no_such_call", "no such call on this desk"))
+    }
+
+    /// The agent accepts the call they are offered.
+    pub fn accept(&self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+        let inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        if slot.bridge.is_some() {
+            return Err(refused("already_answered", "the call is already connected"));
+        }
+        if inner
+            .desks
+            .get(&user)
+            .and_then(Desk::connected_leg)
+            .is_none()
+        {
+            return Err(refused("no_media", "the media session is not connected"));
+        }
+        let _ = slot.events.send(CallEvent::Accept);
+        Ok(())
+    }
+
+    /// The agent refuses an offered call, or hangs up a connected one.
+    pub fn hang_up(&self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+        let inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        let event = if slot.bridge.is_some() {
+            CallEvent::LocalHangup
+        } else {
+            // RFC 3261 21.6.2: the callee declined.
+            CallEvent::Refuse(603)
+        };
+        let _ = slot.events.send(event);
+        Ok(())
+    }
+
+    /// A command from the agent for their connected call's media.
+    pub fn control(&self, user: Uuid, id: Uuid, cmd: BridgeCmd) -> Result<(), DeskError> {
+        let inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        let bridge = slot
+            .bridge
+            .as_ref()
+            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+        let _ = bridge.send(cmd);
+        Ok(())
+    }
+
+    /// A supervisor starts, changes or stops (`None`) monitoring a call of their tenant.
+    pub fn monitor(
+        &self,
+        user: Uuid,
+        role: Role,
+        tenant: TenantId,
+        id: Uuid,
+        mode: Option<MonitorMode>,
+    ) -> Result<(), DeskError> {
+        if !matches!(role, Role::Supervisor | Role::TenantAdmin) {
+            return Err(refused("forbidden", "only supervisors monitor calls"));
+        }
+        let mut inner = self.lock();
+        // Another tenant's call is "no such call": its existence is not disclosed.
+        let slot = inner
+            .calls
+            .get(&id)
+            .filter(|s| s.tenant == tenant)
+            .ok_or_else(|| refused("no_such_call", "no such call"))?;
+        let bridge = slot
+            .bridge
+            .clone()
+            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+        if slot.supervisor.is_some_and(|s| s != user) {
+            return Err(refused("busy", "another supervisor is on this call"));
+        }
+        let desk = inner
+            .desks
+            .get_mut(&user)
+            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+        let (leg, laws) = desk
+            .connected_leg()
+            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+        match mode {
+            Some(mode) => {
+                desk.monitoring = Some((id, mode));
+                desk.send(ServerMessage::Monitoring {
+                    call_id: id,
+                    mode: mode.as_str(),
+                });
+                self.hub
+                    .attach(leg, Some((bridge.clone(), Party::Supervisor)));
+                let _ = bridge.send(BridgeCmd::Supervisor(Some((leg, mode, laws[0]))));
+            }
+            None => {
+                desk.monitoring = None;
+                desk.send(ServerMessage::Monitoring {
+                    call_id: id,
+                    mode: "off",
+                });
+                self.hub.attach(leg, None);
+                let _ = bridge.send(BridgeCmd::Supervisor(None));
+            }
+        }
+        if let Some(slot) = inner.calls.get_mut(&id) {
+            slot.supervisor = mode.map(|_| user);
+        }
+        Ok(())
+    }
+
+    /// The call driver connected call `id`: attach the agent's leg to its bridge.
+    pub fn bridged(&self, id: Uuid, bridge: UnboundedSender<BridgeCmd>) {
+        let mut inner = self.lock();
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return;
+        };
+        slot.bridge = Some(bridge.clone());
+        let agent = slot.agent;
+        let message = slot.message(id, "connected");
+        if let Some(desk) = inner.desks.get(&agent) {
+            desk.send(message);
+            if let Some((leg, laws)) = desk.connected_leg() {
+                self.hub.attach(leg, Some((bridge.clone(), Party::Agent)));
+                let _ = bridge.send(BridgeCmd::AgentLeg(Some((leg, laws))));
+            }
+        }
+    }
+
+    /// Call `id` ended: free the agent and any supervisor.
+    pub fn ended(&self, id: Uuid) {
+        let mut inner = self.lock();
+        let Some(slot) = inner.calls.remove(&id) else {
+            return;
+        };
+        let message = slot.message(id, "ended");
+        for user in std::iter::once(slot.agent).chain(slot.supervisor) {
+            if let Some(desk) = inner.desks.get_mut(&user) {
+                if desk.call == Some(id) {
+                    desk.call = None;
+                }
+                if desk.monitoring.is_some_and(|(c, _)| c == id) {
+                    desk.monitoring = None;
+                }
+                if let Some(leg) = desk.leg {
+                    self.hub.attach(leg, None);
+                }
+                desk.send(message.clone());
+            }
+        }
+    }
+}
