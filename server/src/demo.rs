@@ -37,6 +37,8 @@ struct DemoTenant {
     people: [(&'static str, &'static str, &'static str); 4],
     /// Numbers for the built-in services: (number, destination, label).
     numbers: [(&'static str, &'static str, &'static str); 2],
+    /// A direct line to one agent's desk: (number, the agent, label).
+    direct_line: (&'static str, &'static str, &'static str),
     contacts: &'static [DemoContact],
 }
 
@@ -58,6 +60,7 @@ const TENANTS: [DemoTenant; 2] = [
             ("+15550100100", "echo", "Echo test"),
             ("+15550100101", "prompt_dtmf", "Prompt and DTMF test"),
         ],
+        direct_line: ("+15550100102", "agent1", "Alex Agent's direct line"),
         contacts: &[
             (
                 "Alice Johnson",
@@ -91,6 +94,7 @@ const TENANTS: [DemoTenant; 2] = [
             ("+35924900100", "echo", "Ехо тест"),
             ("+35924900101", "prompt_dtmf", "Тест с подкана и DTMF"),
         ],
+        direct_line: ("+35924900102", "agent1", "Пряка линия на Ана"),
         contacts: &[
             (
                 "Иван Петров",
@@ -166,6 +170,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             },
         )
         .await?;
+        let (line, line_agent, line_label) = t.direct_line;
         for (local, name, role) in t.people {
             let u = NewUser {
                 email: format!("{local}@{}", t.domain),
@@ -173,7 +178,13 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
                 role: role.into(),
                 password_hash: hash.clone(),
             };
-            user::insert(ptx.conn(), id, new_id(), &u).await?;
+            let user_id = new_id();
+            user::insert(ptx.conn(), id, user_id, &u).await?;
+            if local == line_agent {
+                let destination = format!("agent:{user_id}");
+                phone_number::insert(&mut ptx, new_id(), id, line, &destination, Some(line_label))
+                    .await?;
+            }
         }
         for (number, destination, label) in t.numbers {
             phone_number::insert(&mut ptx, new_id(), id, number, destination, Some(label)).await?;
@@ -254,6 +265,11 @@ pub fn print_logins(addr: SocketAddr, sip: Option<SocketAddr>) {
             for (number, destination, _) in t.numbers {
                 out.push_str(&format!("  {:<8} {number:<14} {destination}\n", t.slug));
             }
+            let (line, agent, _) = t.direct_line;
+            out.push_str(&format!(
+                "  {:<8} {line:<14} rings {agent}@{} in the browser\n",
+                t.slug, t.domain
+            ));
         }
     }
     println!("{out}");

@@ -19,7 +19,8 @@ use crate::auth::Principal;
 use crate::domain::{DialPlan, PhoneNumber, Role, check_text};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::phone_number::{self, PhoneNumberRecord};
-use crate::store::{TenantId, is_unique_violation, new_id, tenant};
+use crate::store::{TenantId, is_unique_violation, new_id, tenant, user};
+use crate::telephony::routing::Destination;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,7 +46,7 @@ pub struct CreateNumber {
     pub tenant_id: Uuid,
     /// In E.164 or the tenant's national format (toll-free `8-800-...` in Russia, `1-800-...`).
     pub number: String,
-    /// `echo` or `prompt_dtmf`.
+    /// `echo`, `prompt_dtmf`, or `agent:<user id>` (a direct line to one agent's desk).
     pub destination: String,
     pub label: Option<String>,
 }
@@ -60,12 +61,32 @@ pub struct UpdateNumber {
 }
 
 fn check_destination(v: &mut Validator, destination: &str) {
-    if !DESTINATIONS.contains(&destination) {
+    if Destination::parse(destination).is_none() {
         v.add(
             "destination",
-            format!("must be one of {}", DESTINATIONS.join(", ")),
+            format!(
+                "must be one of {}, or agent:<user id>",
+                DESTINATIONS.join(", ")
+            ),
         );
     }
+}
+
+/// A direct line must ring an agent of the number's own tenant.
+async fn check_agent(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    destination: &str,
+) -> Result<(), ApiError> {
+    if let Some(Destination::Agent(id)) = Destination::parse(destination)
+        && user::get(conn, tenant, id).await?.is_none()
+    {
+        return Err(ApiError::field(
+            "destination",
+            "no such user in the number's tenant",
+        ));
+    }
+    Ok(())
 }
 
 #[utoipa::path(
@@ -124,6 +145,7 @@ async fn create_number(
         return Err(v.into_error());
     };
     v.finish()?;
+    check_agent(ptx.conn(), owner, &body.destination).await?;
     let created = phone_number::insert(
         &mut ptx,
         new_id(),
@@ -222,6 +244,10 @@ async fn update_number(
     let updated = phone_number::update(&mut tx, scope, id, body.destination.as_deref(), label_ref)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // Checked against the number's tenant; on failure the update is rolled back.
+    if let Some(d) = &body.destination {
+        check_agent(&mut tx, TenantId(updated.tenant_id), d).await?;
+    }
     let entry = AuditEntry {
         tenant: Some(TenantId(updated.tenant_id)),
         actor_kind: principal.actor_kind(),

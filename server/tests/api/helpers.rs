@@ -95,6 +95,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.sip.listen = "127.0.0.1:0".parse().expect("socket address");
     settings.sip.rtp_port_min = 40000;
     settings.sip.rtp_port_max = 49999;
+    settings.media.webrtc_listen = "127.0.0.1:0".parse().expect("socket address");
     configure(&mut settings);
     if std::env::var_os("TEST_LOG").is_some() {
         switchboard::telemetry::init_logging(&settings.log);

@@ -1,0 +1,747 @@
+//! Browser audio end to end: headless Chromium agents (Playwright, `e2e/webrtc/agent.mjs`)
+//! answer carrier calls that `sipp` places to a direct line, over WebRTC to the server, which
+//! bridges them to the trunk leg. The caller's audio is either sipp's pcap, or, where the test
+//! must hear what the caller hears, RTP the test itself sends and receives.
+//!
+//! Needs `node`, `e2e/node_modules` (`npm ci` in `e2e/`), Debian's `chromium` and `sipp`;
+//! `scripts/test` installs them.
+
+#[path = "../api/helpers.rs"]
+#[allow(dead_code)]
+mod helpers;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use helpers::{PASSWORD, TestApp, spawn_app};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use switchboard_media::dtmf::DtmfReceiver;
+use switchboard_media::g711::Law;
+use switchboard_media::rtp::{RtpHeader, RtpPacket};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader, Lines};
+use tokio::net::UdpSocket;
+use tokio::process::{Child, ChildStdin, ChildStdout, Command};
+use tokio_tungstenite::tungstenite::Message;
+
+/// Chromium and sipp are heavy on two cores: one browser scenario at a time.
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+const DIRECT_LINE: &str = "+15550100102";
+const AGENT_TONE: f64 = 1000.0;
+const SUPERVISOR_TONE: f64 = 600.0;
+const CALLER_TONE: f64 = 440.0;
+
+fn e2e_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../e2e")
+}
+
+/// A 10 s sine at `freq`, amplitude 0.5, 48 kHz: the fake microphone of a browser.
+fn tone_wav(freq: f64) -> PathBuf {
+    let path = std::env::temp_dir().join(format!("sb-tone-{freq}.wav"));
+    if !path.exists() {
+        let samples: Vec<i16> = (0..480_000)
+            .map(|i| ((i as f64 * freq * std::f64::consts::TAU / 48_000.0).sin() * 16_000.0) as i16)
+            .collect();
+        let tmp = path.with_extension(format!("{}.tmp", uuid::Uuid::new_v4().simple()));
+        std::fs::write(
+            &tmp,
+            switchboard_media::wav::write_pcm16(&samples, 1, 48_000),
+        )
+        .expect("tone");
+        std::fs::rename(&tmp, &path).expect("tone");
+    }
+    path
+}
+
+/// The amplitude of `freq` in 8 kHz `samples` (Goertzel): about the sine's peak value.
+fn tone_level(samples: &[i16], freq: f64) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    let w = std::f64::consts::TAU * freq / 8000.0;
+    let coeff = 2.0 * w.cos();
+    let (mut s1, mut s2) = (0.0f64, 0.0f64);
+    for x in samples {
+        let s = f64::from(*x) + coeff * s1 - s2;
+        s2 = s1;
+        s1 = s;
+    }
+    let power = s1 * s1 + s2 * s2 - coeff * s1 * s2;
+    2.0 * power.max(0.0).sqrt() / samples.len() as f64
+}
+
+fn rms(samples: &[i16]) -> f64 {
+    if samples.is_empty() {
+        return 0.0;
+    }
+    (samples.iter().map(|s| f64::from(*s).powi(2)).sum::<f64>() / samples.len() as f64).sqrt()
+}
+
+/// A headless Chromium running the test softphone.
+struct Agent {
+    _child: Child,
+    stdin: ChildStdin,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Agent {
+    async fn launch(app: &TestApp, freq: f64) -> Agent {
+        let mut child = Command::new("node")
+            .arg(e2e_dir().join("webrtc/agent.mjs"))
+            .arg(&app.base)
+            .arg(tone_wav(freq))
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("node runs e2e/webrtc/agent.mjs (run npm ci in e2e/)");
+        let stdin = child.stdin.take().expect("stdin");
+        let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+            .await
+            .expect("the browser starts in time")
+            .expect("read")
+            .expect("a line");
+        assert!(first.contains("started"), "{first}");
+        Agent {
+            _child: child,
+            stdin,
+            lines,
+        }
+    }
+
+    async fn command(&mut self, cmd: Value) -> Value {
+        let mut line = cmd.to_string();
+        line.push('\n');
+        self.stdin.write_all(line.as_bytes()).await.expect("write");
+        let reply = tokio::time::timeout(Duration::from_secs(40), self.lines.next_line())
+            .await
+            .expect("the browser answers in time")
+            .expect("read")
+            .expect("a line");
+        let reply: Value = serde_json::from_str(&reply).expect("json");
+        assert_eq!(reply["ok"], true, "{cmd} failed: {reply}");
+        reply["value"].clone()
+    }
+
+    async fn eval(&mut self, js: &str) -> Value {
+        self.command(json!({ "op": "eval", "js": js })).await
+    }
+
+    /// Sign in and wait until the media session is connected.
+    async fn sign_in(&mut self, tenant: &str, who: &str) {
+        self.eval(&format!(
+            "softphone.start({{tenant: '{tenant}', email: '{who}@{tenant}.example', password: '{PASSWORD}'}})"
+        ))
+        .await;
+        self.eval("softphone.until(() => softphone.media === 'connected')")
+            .await;
+    }
+
+    /// Wait for a call to be offered, accept it, wait until it is connected; its id.
+    async fn answer(&mut self) -> String {
+        let id = self
+            .eval("softphone.until(() => softphone.incoming && softphone.incoming.call_id)")
+            .await;
+        let id = id.as_str().expect("call id").to_owned();
+        self.eval(&format!("softphone.accept('{id}')")).await;
+        self.eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
+        ))
+        .await;
+        id
+    }
+
+    async fn stats(&mut self) -> Value {
+        self.eval("softphone.stats()").await
+    }
+}
+
+/// What the caller (the test, as the carrier's media) received: (when, payload type,
+/// timestamp, payload).
+type Heard = Arc<Mutex<Vec<(Duration, u8, u32, Vec<u8>)>>>;
+
+/// The caller's media: sends a PCMU tone to wherever the server's RTP comes from, keeps
+/// everything it receives.
+struct Caller {
+    port: u16,
+    start: Instant,
+    heard: Heard,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Caller {
+    async fn start(freq: f64) -> Caller {
+        let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
+        let port = socket.local_addr().expect("addr").port();
+        let heard: Heard = Arc::default();
+        let start = Instant::now();
+        let log = heard.clone();
+        let task = tokio::spawn(async move {
+            let mut server: Option<SocketAddr> = None;
+            let mut buf = [0u8; 2048];
+            let mut tick = tokio::time::interval(Duration::from_millis(20));
+            let mut n: u32 = 0;
+            loop {
+                tokio::select! {
+                    r = socket.recv_from(&mut buf) => {
+                        let Ok((len, from)) = r else { continue };
+                        if let Ok(p) = RtpPacket::parse(&buf[..len]) {
+                            server = Some(from);
+                            log.lock().expect("lock").push((start.elapsed(), p.payload_type, p.timestamp, p.payload.to_vec()));
+                        }
+                    }
+                    _ = tick.tick() => {
+                        let Some(to) = server else { continue };
+                        let payload: Vec<u8> = (0..160u32)
+                            .map(|i| {
+                                let t = f64::from(n * 160 + i) / 8000.0;
+                                Law::Mu.encode(((t * freq * std::f64::consts::TAU).sin() * 8000.0) as i16)
+                            })
+                            .collect();
+                        let mut packet = Vec::new();
+                        RtpHeader { marker: n == 0, payload_type: 0, sequence: n as u16, timestamp: n * 160, ssrc: 0x5eed }
+                            .write(&payload, &mut packet);
+                        let _ = socket.send_to(&packet, to).await;
+                        n += 1;
+                    }
+                }
+            }
+        });
+        Caller {
+            port,
+            start,
+            heard,
+            task,
+        }
+    }
+
+    fn now(&self) -> Duration {
+        self.start.elapsed()
+    }
+
+    /// The decoded audio the caller heard between `from` and `to`.
+    fn audio(&self, from: Duration, to: Duration) -> Vec<i16> {
+        self.heard
+            .lock()
+            .expect("lock")
+            .iter()
+            .filter(|(at, pt, _, _)| *pt == 0 && *at >= from && *at < to)
+            .flat_map(|(_, _, _, p)| p.iter().map(|b| Law::Mu.decode(*b)).collect::<Vec<_>>())
+            .collect()
+    }
+
+    /// Keys received as RFC 4733 events.
+    fn keys(&self) -> String {
+        let mut rx = DtmfReceiver::default();
+        let heard = self.heard.lock().expect("lock");
+        heard
+            .iter()
+            .filter(|(_, pt, _, _)| *pt == 101)
+            .filter_map(|(_, _, ts, p)| rx.receive(*ts, p).ok().flatten())
+            .collect()
+    }
+}
+
+impl Drop for Caller {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// Place a call with sipp in the background; resolves to whether sipp succeeded.
+fn sipp(
+    app: &TestApp,
+    scenario: &str,
+    keys: &[(&str, String)],
+    pause_ms: u64,
+) -> tokio::task::JoinHandle<bool> {
+    let mut cmd = std::process::Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(e2e_dir().join(scenario))
+        .args(["-s", DIRECT_LINE, "-m", "1", "-nostdin", "-i", "127.0.0.1"])
+        .args(["-timeout", "60s", "-p", &free_media_port().to_string()])
+        .args(["-mp", &free_media_port().to_string()])
+        .args(["-d", &pause_ms.to_string(), "-key", "from", "+15550101001"])
+        .arg(app.sip.to_string())
+        .current_dir(std::env::temp_dir());
+    for (k, v) in keys {
+        cmd.args(["-key", k, v]);
+    }
+    tokio::task::spawn_blocking(move || {
+        let out = cmd
+            .output()
+            .expect("sipp runs (install Debian's sip-tester)");
+        if !out.status.success() {
+            eprintln!("sipp failed: {}", String::from_utf8_lossy(&out.stderr));
+        }
+        out.status.success()
+    })
+}
+
+/// A free even UDP port with the next one free too (sipp's media port and RTCP).
+fn free_media_port() -> u16 {
+    loop {
+        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
+        let p = s.local_addr().expect("addr").port();
+        if p.is_multiple_of(2)
+            && p < 65000
+            && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
+        {
+            return p;
+        }
+    }
+}
+
+/// The record of the one call of acme, once it has ended.
+async fn ended_call(app: &TestApp) -> Value {
+    let token = app.token("acme", "admin").await;
+    for _ in 0..100 {
+        let (_, page) = app.get_json("/api/v1/calls", &token).await;
+        if let Some(c) = page["items"].as_array().and_then(|a| a.first())
+            && c["ended_at"].is_string()
+        {
+            return c.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the call never ended");
+}
+
+/// The call's recording, as (left, right) channels.
+async fn recording(app: &TestApp, id: &str) -> (Vec<i16>, Vec<i16>) {
+    let token = app.token("acme", "supervisor").await;
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/calls/{id}/recording")))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let bytes = resp.bytes().await.expect("body");
+    switchboard_media::wav::read_stereo(&bytes).expect("a stereo WAV")
+}
+
+#[tokio::test]
+async fn a_browser_agent_answers_a_carrier_call_and_both_sides_are_heard_and_recorded() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    // sipp plays 3 s of its bundled G.711 speech, then hangs up.
+    let call = sipp(&app, "sip/call-audio.xml", &[], 0);
+    let id = agent.answer().await;
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let stats = agent.stats().await;
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    assert!(
+        stats["packetsReceived"].as_u64().unwrap_or(0) > 50,
+        "{stats}"
+    );
+    assert!(
+        stats["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "the browser heard the caller: {stats}"
+    );
+    agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
+        ))
+        .await;
+
+    let record = ended_call(&app).await;
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["hangup_cause"], "answered");
+    assert_eq!(record["hangup_side"], "caller");
+    assert!(record["agent_id"].is_string(), "{record}");
+    assert_eq!(record["has_recording"], true);
+    assert!(
+        record["quality"]["agent"]["packets_received"]
+            .as_u64()
+            .unwrap_or(0)
+            > 50,
+        "{record}"
+    );
+    let (left, right) = recording(&app, &id).await;
+    assert!(left.len() > 16_000, "at least 2 s recorded: {}", left.len());
+    assert!(
+        rms(&left) > 300.0,
+        "the caller is on the left: {}",
+        rms(&left)
+    );
+    assert!(
+        tone_level(&right, AGENT_TONE) > 2000.0,
+        "the agent's tone is on the right: {}",
+        tone_level(&right, AGENT_TONE)
+    );
+    assert!(tone_level(&left, AGENT_TONE) < 500.0, "and not on the left");
+
+    // Another tenant's supervisor cannot have it.
+    let globex = app.token("globex", "supervisor").await;
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/calls/{id}/recording")))
+        .bearer_auth(&globex)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    // Range requests seek.
+    let token = app.token("acme", "supervisor").await;
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/calls/{id}/recording")))
+        .bearer_auth(&token)
+        .header("Range", "bytes=0-43")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::PARTIAL_CONTENT);
+    assert_eq!(resp.bytes().await.expect("body").len(), 44);
+}
+
+#[tokio::test]
+async fn hold_mute_keys_and_a_recording_pause_reach_the_caller_as_they_should() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        &app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        11_000,
+    );
+    let id = agent.answer().await;
+    let step = Duration::from_millis(1500);
+    let t0 = caller.now();
+    tokio::time::sleep(step).await;
+    let t_hold = caller.now();
+    agent.eval(&format!("softphone.hold('{id}', true)")).await;
+    tokio::time::sleep(step).await;
+    let t_mute = caller.now();
+    agent
+        .eval(&format!(
+            "softphone.hold('{id}', false); softphone.mute('{id}', true)"
+        ))
+        .await;
+    tokio::time::sleep(step).await;
+    let t_keys = caller.now();
+    agent
+        .eval(&format!(
+            "softphone.mute('{id}', false); softphone.dtmf('{id}', '159')"
+        ))
+        .await;
+    tokio::time::sleep(step).await;
+    agent.eval(&format!("softphone.record('{id}', true)")).await;
+    tokio::time::sleep(step).await;
+    agent
+        .eval(&format!("softphone.record('{id}', false)"))
+        .await;
+    // Bad requests on the live call are refused and change nothing.
+    agent
+        .eval("softphone.send('{\"type\":\"hold\",\"call_id\":42}')")
+        .await;
+    agent
+        .eval(&format!("softphone.dtmf('{id}', 'x; drop table')"))
+        .await;
+    agent
+        .eval("softphone.accept('00000000-0000-0000-0000-000000000000')")
+        .await;
+    let errors = agent
+        .eval("softphone.until(() => softphone.errors.length >= 3 && softphone.errors.map(e => e.code))")
+        .await;
+    assert_eq!(errors, json!(["bad_message", "bad_digits", "no_such_call"]));
+    let t_after = caller.now();
+    tokio::time::sleep(step).await;
+    let t_end = caller.now();
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+
+    let margin = Duration::from_millis(300);
+    let talk = caller.audio(t0 + margin, t_hold);
+    assert!(
+        tone_level(&talk, AGENT_TONE) > 2000.0,
+        "the caller hears the agent: {}",
+        tone_level(&talk, AGENT_TONE)
+    );
+    let hold = caller.audio(t_hold + margin, t_mute);
+    assert!(tone_level(&hold, AGENT_TONE) < 300.0, "no agent on hold");
+    assert!(rms(&hold) > 1000.0, "music on hold: {}", rms(&hold));
+    let muted = caller.audio(t_mute + margin, t_keys);
+    assert!(
+        rms(&muted) < 50.0,
+        "a muted agent is silent: {}",
+        rms(&muted)
+    );
+    assert_eq!(
+        caller.keys(),
+        "159",
+        "the keypad reached the caller as RFC 4733"
+    );
+    let after = caller.audio(t_after, t_end);
+    assert!(
+        tone_level(&after, AGENT_TONE) > 2000.0,
+        "the call went on after the bad requests"
+    );
+
+    let record = ended_call(&app).await;
+    let pause = &record["recording_pauses"][0];
+    let (from, to) = (
+        pause["from_ms"].as_u64().expect("pause start"),
+        pause["to_ms"].as_u64().expect("pause end"),
+    );
+    assert!((1000..2500).contains(&(to - from)), "{record}");
+    let (left, right) = recording(&app, &id).await;
+    let span = |a: u64, b: u64| ((a * 8) as usize, ((b * 8) as usize).min(left.len()));
+    let (a, b) = span(from + 40, to - 40);
+    assert!(
+        left[a..b].iter().chain(&right[a..b]).all(|s| *s == 0),
+        "the paused span is silent"
+    );
+    let (a, b) = span(to + 200, to + 1200);
+    assert!(
+        tone_level(&left[a..b], CALLER_TONE) > 2000.0,
+        "the caller is recorded after the pause"
+    );
+    assert!(
+        tone_level(&right[a..b], AGENT_TONE) > 2000.0,
+        "so is the agent"
+    );
+}
+
+/// A raw WebSocket client: signs in with `token`, returns the socket after `ready`.
+async fn desk_socket(
+    app: &TestApp,
+    token: &str,
+) -> tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>> {
+    let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    ws.send(Message::text(
+        json!({ "type": "auth", "token": token }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let ready = next_json(&mut ws).await;
+    assert_eq!(ready["type"], "ready", "{ready}");
+    ws
+}
+
+async fn next_json<S>(ws: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(10), ws.next())
+            .await
+            .expect("a message in time")
+            .expect("open")
+            .expect("ok");
+        if let Message::Text(t) = msg {
+            return serde_json::from_str(&t).expect("json");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_supervisor_listens_and_whispers_unheard_by_the_caller_then_barges_in() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    let mut supervisor = Agent::launch(&app, SUPERVISOR_TONE).await;
+    supervisor.sign_in("acme", "supervisor").await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        &app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        9_000,
+    );
+    let id = agent.answer().await;
+    let step = Duration::from_millis(2000);
+    let margin = Duration::from_millis(400);
+
+    supervisor
+        .eval(&format!("softphone.monitor('{id}', 'listen')"))
+        .await;
+    let before = supervisor.stats().await["packetsReceived"]
+        .as_u64()
+        .unwrap_or(0);
+    let t_listen = caller.now();
+    tokio::time::sleep(step).await;
+    let heard = supervisor.stats().await;
+    assert!(
+        heard["packetsReceived"].as_u64().unwrap_or(0) > before + 50,
+        "the supervisor hears the call: {heard}"
+    );
+    assert!(
+        heard["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "{heard}"
+    );
+
+    let t_whisper = caller.now();
+    supervisor
+        .eval(&format!("softphone.monitor('{id}', 'whisper')"))
+        .await;
+    tokio::time::sleep(step).await;
+    let t_barge = caller.now();
+    supervisor
+        .eval(&format!("softphone.monitor('{id}', 'barge')"))
+        .await;
+    tokio::time::sleep(step).await;
+    let t_end = caller.now();
+
+    // Requests the desk must refuse, the call going on meanwhile.
+    let globex = app.token("globex", "supervisor").await;
+    let mut ws = desk_socket(&app, &globex).await;
+    ws.send(Message::text(
+        json!({ "type": "monitor", "call_id": id, "mode": "listen" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let refused = next_json(&mut ws).await;
+    assert_eq!(
+        refused["code"], "no_such_call",
+        "another tenant's call does not exist: {refused}"
+    );
+    ws.send(Message::text(
+        json!({ "type": "offer", "sdp": "v=0\r\nm=audio 9 nonsense" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let refused = next_json(&mut ws).await;
+    assert_eq!(refused["type"], "error");
+    assert!(
+        matches!(refused["code"].as_str(), Some("bad_sdp" | "offer_refused")),
+        "{refused}"
+    );
+    ws.send(Message::text("{\"type\":\"teleport\"}"))
+        .await
+        .expect("send");
+    assert_eq!(next_json(&mut ws).await["code"], "bad_message");
+    let acme_agent2 = app.token("acme", "agent2").await;
+    let mut ws2 = desk_socket(&app, &acme_agent2).await;
+    ws2.send(Message::text(
+        json!({ "type": "monitor", "call_id": id, "mode": "barge" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    assert_eq!(
+        next_json(&mut ws2).await["code"],
+        "forbidden",
+        "agents do not monitor"
+    );
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+
+    let listen = caller.audio(t_listen + margin, t_whisper);
+    let whisper = caller.audio(t_whisper + margin, t_barge);
+    let barge = caller.audio(t_barge + margin, t_end);
+    for (name, audio) in [("listen", &listen), ("whisper", &whisper)] {
+        assert!(
+            tone_level(audio, AGENT_TONE) > 2000.0,
+            "{name}: the caller hears the agent"
+        );
+        assert!(
+            tone_level(audio, SUPERVISOR_TONE) < 300.0,
+            "{name}: the caller does not hear the supervisor: {}",
+            tone_level(audio, SUPERVISOR_TONE)
+        );
+    }
+    assert!(
+        tone_level(&barge, SUPERVISOR_TONE) > 1500.0,
+        "barge: the caller hears the supervisor: {}",
+        tone_level(&barge, SUPERVISOR_TONE)
+    );
+    assert!(
+        tone_level(&barge, AGENT_TONE) > 1500.0,
+        "and still the agent"
+    );
+}
+
+#[tokio::test]
+async fn a_page_reload_during_a_call_keeps_the_call_and_the_audio_comes_back() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        &app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        9_000,
+    );
+    let id = agent.answer().await;
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    agent.command(json!({ "op": "reload" })).await;
+    agent.sign_in("acme", "agent1").await;
+    let state = agent
+        .eval(&format!("softphone.until(() => softphone.calls['{id}'])"))
+        .await;
+    assert_eq!(state, "connected", "the reloaded page learns its live call");
+    let t_back = caller.now();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let stats = agent.stats().await;
+    let t_end = caller.now();
+    assert!(
+        stats["packetsReceived"].as_u64().unwrap_or(0) > 50,
+        "the new session receives: {stats}"
+    );
+    assert!(
+        stats["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "{stats}"
+    );
+    let resumed = caller.audio(t_back + Duration::from_millis(500), t_end);
+    assert!(
+        tone_level(&resumed, AGENT_TONE) > 2000.0,
+        "the caller hears the agent again: {}",
+        tone_level(&resumed, AGENT_TONE)
+    );
+    assert!(
+        call.await.expect("join"),
+        "the call lasted through the reload"
+    );
+    let record = ended_call(&app).await;
+    assert_eq!(record["hangup_cause"], "answered");
+    assert_eq!(record["hangup_side"], "caller");
+}
+
+#[tokio::test]
+async fn a_call_to_an_agent_who_is_not_signed_in_is_refused_at_once() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        &app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        1000,
+    );
+    assert!(!call.await.expect("join"), "the call is not answered");
+    let record = ended_call(&app).await;
+    assert_eq!(record["hangup_cause"], "no_answer", "{record}");
+    assert_eq!(record["sip_code"], 480);
+}
+
+#[tokio::test]
+async fn a_forged_token_gets_no_desk() {
+    let app = spawn_app().await;
+    let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
+    let (mut ws, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connect");
+    ws.send(Message::text(
+        json!({ "type": "auth", "token": "eyJhbGciOiJub25lIn0.e30." }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let refused = next_json(&mut ws).await;
+    assert_eq!(refused["code"], "unauthorized");
+}
