@@ -157,8 +157,8 @@ async fn handle(sessions: &Sessions, user: &User, text: &str) -> Option<ServerMe
             message: "already signed in".into(),
         }),
         ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
-        ClientMessage::Offer { sdp } => sessions
-            .offer(user.id, sdp)
+        ClientMessage::Offer { sdp, restart } => sessions
+            .offer(user.id, sdp, restart)
             .await
             .map(|sdp| Some(ServerMessage::Answer { sdp })),
         ClientMessage::Accept { call_id } => sessions.accept(user.id, call_id).map(|()| None),

@@ -14,10 +14,13 @@ pub enum ClientMessage {
     Auth {
         token: String,
     },
-    /// An SDP offer for the user's media session: the first one, a reload's, or an ICE
-    /// restart after a network change.
+    /// An SDP offer for the user's media session. `restart` renegotiates the live session
+    /// (an ICE restart after a network change, same peer connection); otherwise the offer
+    /// starts a new session (first sign-in, or a reloaded page), replacing any earlier one.
     Offer {
         sdp: String,
+        #[serde(default)]
+        restart: bool,
     },
     Accept {
         call_id: Uuid,

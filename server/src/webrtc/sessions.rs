@@ -173,13 +173,19 @@ impl Sessions {
         }
     }
 
-    /// An SDP offer for `user`'s media session; returns the answer.
-    pub async fn offer(&self, user: Uuid, sdp: String) -> Result<String, DeskError> {
+    /// An SDP offer for `user`'s media session; returns the answer. With `restart`, the live
+    /// leg is renegotiated (ICE restart); otherwise a new leg replaces it.
+    pub async fn offer(&self, user: Uuid, sdp: String, restart: bool) -> Result<String, DeskError> {
         let old = self.lock().desks.get(&user).and_then(|d| d.leg);
-        let (leg, answer) = self.hub.offer(old, sdp).await.map_err(|e| match e {
-            WebRtcError::BadSdp(m) => refused("bad_sdp", m),
-            e => refused("offer_refused", e.to_string()),
-        })?;
+        let renegotiate = old.filter(|_| restart);
+        let (leg, answer) = self
+            .hub
+            .offer(renegotiate, sdp)
+            .await
+            .map_err(|e| match e {
+                WebRtcError::BadSdp(m) => refused("bad_sdp", m),
+                e => refused("offer_refused", e.to_string()),
+            })?;
         let mut inner = self.lock();
         if old != Some(leg) {
             if let Some(old) = old {

@@ -666,7 +666,7 @@ async fn a_supervisor_listens_and_whispers_unheard_by_the_caller_then_barges_in(
 }
 
 #[tokio::test]
-async fn a_page_reload_during_a_call_keeps_the_call_and_the_audio_comes_back() {
+async fn an_ice_restart_and_a_page_reload_during_a_call_keep_the_call_and_its_audio() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
     let mut agent = Agent::launch(&app, AGENT_TONE).await;
@@ -679,7 +679,16 @@ async fn a_page_reload_during_a_call_keeps_the_call_and_the_audio_comes_back() {
         9_000,
     );
     let id = agent.answer().await;
-    tokio::time::sleep(Duration::from_millis(1000)).await;
+    // A network change: the same peer connection restarts ICE on the same leg.
+    agent.eval("softphone.negotiate(true)").await;
+    let t_restart = caller.now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let restarted = caller.audio(t_restart + Duration::from_millis(500), caller.now());
+    assert!(
+        tone_level(&restarted, AGENT_TONE) > 2000.0,
+        "audio flows after an ICE restart: {}",
+        tone_level(&restarted, AGENT_TONE)
+    );
     agent.command(json!({ "op": "reload" })).await;
     agent.sign_in("acme", "agent1").await;
     let state = agent
