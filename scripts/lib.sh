@@ -64,3 +64,13 @@ stop_throwaway_postgres() {
   "${run[@]}" "$(pg_bindir)/pg_ctl" -D "$dir" -m fast -w stop >/dev/null 2>&1 || true
   rm -rf "$dir"
 }
+
+# Headless Chromium and Playwright for the browser end-to-end tests: Debian's chromium, Node.js,
+# and e2e/node_modules from the committed lock file.
+ensure_e2e_browser() {
+  ensure_packages chromium
+  command -v node >/dev/null || ensure_packages nodejs npm
+  if [ ! -d e2e/node_modules/playwright-core ]; then
+    (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}

@@ -171,6 +171,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
         )
         .await?;
         let (line, line_agent, line_label) = t.direct_line;
+        let mut line_destination = None;
         for (local, name, role) in t.people {
             let u = NewUser {
                 email: format!("{local}@{}", t.domain),
@@ -181,13 +182,15 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             let user_id = new_id();
             user::insert(ptx.conn(), id, user_id, &u).await?;
             if local == line_agent {
-                let destination = format!("agent:{user_id}");
-                phone_number::insert(&mut ptx, new_id(), id, line, &destination, Some(line_label))
-                    .await?;
+                line_destination = Some(format!("agent:{user_id}"));
             }
         }
         for (number, destination, label) in t.numbers {
             phone_number::insert(&mut ptx, new_id(), id, number, destination, Some(label)).await?;
+        }
+        if let Some(destination) = line_destination {
+            phone_number::insert(&mut ptx, new_id(), id, line, &destination, Some(line_label))
+                .await?;
         }
         let plan = DialPlan::for_country(t.country)
             .ok_or_else(|| anyhow::anyhow!("demo country {} has no dial plan", t.country))?;

@@ -16,7 +16,7 @@ async fn the_demo_gives_each_tenant_its_service_numbers_and_only_its_own() {
         .iter()
         .filter_map(|n| n["number"].as_str())
         .collect();
-    assert_eq!(numbers, ["+15550100100", "+15550100101"]);
+    assert_eq!(numbers, ["+15550100100", "+15550100101", "+15550100102"]);
     let (_, page) = app.get_json("/api/v1/numbers", &globex).await;
     assert!(!page.to_string().contains("+1555"));
     let acme_number = app.get_json("/api/v1/numbers", &acme).await.1["items"][0]["id"]
@@ -40,6 +40,65 @@ async fn the_demo_gives_each_tenant_its_service_numbers_and_only_its_own() {
     let agent = app.token("acme", "agent1").await;
     let (status, _) = app.get_json("/api/v1/numbers", &agent).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_number_rings_an_agent_of_its_own_tenant_only() {
+    let app = spawn_app().await;
+    let acme = app.token("acme", "admin").await;
+    let (_, users) = app.get_json("/api/v1/users", &acme).await;
+    let agent2 = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["email"] == "agent2@acme.example")
+        .expect("agent2")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let globex = app.token("globex", "admin").await;
+    let (_, users) = app.get_json("/api/v1/users", &globex).await;
+    let globex_user = users["items"][0]["id"].as_str().expect("id").to_owned();
+    let (_, page) = app.get_json("/api/v1/numbers", &acme).await;
+    let path = format!(
+        "/api/v1/numbers/{}",
+        page["items"][0]["id"].as_str().expect("id")
+    );
+    let cases = [
+        (format!("agent:{globex_user}"), "another tenant's user"),
+        ("agent:not-a-uuid".to_owned(), "not a user id"),
+        ("agent:".to_owned(), "no user"),
+        ("queue:support".to_owned(), "not a destination yet"),
+    ];
+    for (destination, why) in cases {
+        let resp = app
+            .call(
+                Method::PATCH,
+                &path,
+                &acme,
+                Some(json!({ "destination": destination })),
+            )
+            .await;
+        let problem =
+            assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem_fields(&problem), ["destination"], "{why}");
+    }
+    let (_, unchanged) = app.get_json(&path, &acme).await;
+    assert_eq!(
+        unchanged["destination"], "echo",
+        "refused changes are rolled back"
+    );
+    let resp = app
+        .call(
+            Method::PATCH,
+            &path,
+            &acme,
+            Some(json!({ "destination": format!("agent:{agent2}") })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: Value = resp.json().await.expect("json");
+    assert_eq!(body["destination"], format!("agent:{agent2}"));
 }
 
 #[tokio::test]
