@@ -2,18 +2,15 @@
 //
 //   node e2e/webrtc/agent.mjs <base-url> <fake-microphone.wav>
 //
-// Serves the test softphone at <base-url>/softphone.html (same origin as the API, so it is a
-// secure context and needs no CORS), then takes one JSON command per line on stdin and
-// answers each with one JSON line on stdout:
+// Opens the server's test softphone (<base-url>/softphone.html), then takes one JSON command
+// per line on stdin and answers each with one JSON line on stdout:
 //   {"op":"eval","js":"<expression>"}   -> {"ok":true,"value":...} | {"ok":false,"error":"..."}
 //   {"op":"reload"}                     -> reloads the page (the call must survive it)
 //   {"op":"close"}
 import { chromium } from 'playwright-core';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 
 const [base, wav] = process.argv.slice(2);
-const page_html = readFileSync(new URL('./softphone.html', import.meta.url));
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -23,15 +20,11 @@ const browser = await chromium.launch({
     '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
     `--use-file-for-fake-audio-capture=${wav}`,
     '--allow-loopback-in-peer-connection',
-    // The page is fulfilled by Playwright, so Chromium cannot place it on loopback, and its
-    // Local Network Access checks would then block the WebSocket to 127.0.0.1.
-    '--disable-features=WebRtcHideLocalIpsWithMdns,LocalNetworkAccessChecks,LocalNetworkAccessChecksWebSockets,BlockInsecurePrivateNetworkRequests',
+    '--disable-features=WebRtcHideLocalIpsWithMdns',
     '--autoplay-policy=no-user-gesture-required',
   ],
 });
 const context = await browser.newContext();
-await context.route(`${base}/softphone.html`, (route) =>
-  route.fulfill({ status: 200, contentType: 'text/html', body: page_html }));
 const page = await context.newPage();
 page.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
 await page.goto(`${base}/softphone.html`);

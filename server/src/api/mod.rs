@@ -149,6 +149,10 @@ pub fn router(state: AppState) -> Router {
     )
     .merge(health::router())
     .merge(ws::router())
+    .route(
+        "/softphone.html",
+        get(|| async { axum::response::Html(include_str!("../../assets/softphone.html")) }),
+    )
     .fallback(|| async { ApiError::NotFound })
     .layer(DefaultBodyLimit::max(body_limit))
     .layer(middleware::from_fn(record_metrics))

@@ -1,5 +1,5 @@
 //! The messages of the signed-in user's WebSocket (`/api/v1/ws`), as JSON objects tagged by
-//! `type`. The browser's side is in the test softphone (`e2e/webrtc/softphone.html`) and,
+//! `type`. The browser's side is in the test softphone (`server/assets/softphone.html`) and,
 //! later, the desktop's socket module; nothing else knows the wire format.
 
 use serde::{Deserialize, Serialize};
