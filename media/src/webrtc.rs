@@ -126,7 +126,10 @@ struct Leg {
     mid: Option<Mid>,
     ufrag: String,
     addrs: Vec<SocketAddr>,
+    /// When str0m next wants a timeout.
     deadline: Instant,
+    /// The leg's entry in the endpoint's timer set (the deadline when it was last filed).
+    timer: Instant,
     quality: LegQuality,
 }
 
@@ -284,6 +287,7 @@ impl Endpoint {
                 ufrag,
                 addrs: Vec::new(),
                 deadline: now,
+                timer: now,
                 quality: LegQuality::default(),
             },
         );
@@ -303,14 +307,17 @@ impl Endpoint {
         }));
         match result {
             Ok((value, closed)) => {
-                let deadline = self.legs.get(&id).map(|l| l.deadline);
-                self.timers.retain(|(_, l)| *l != id);
                 if let Some(reason) = closed {
                     self.remove(id);
                     self.out
                         .push_back(Output::Event(id, LegEvent::Closed(reason)));
-                } else if let Some(d) = deadline {
-                    self.timers.insert((d, id));
+                } else if let Some(leg) = self.legs.get_mut(&id)
+                    && leg.timer != leg.deadline
+                {
+                    // Move the leg's one entry in the timer set: O(log n), no scan.
+                    self.timers.remove(&(leg.timer, id));
+                    leg.timer = leg.deadline;
+                    self.timers.insert((leg.timer, id));
                 }
                 Some(value)
             }
@@ -328,11 +335,11 @@ impl Endpoint {
     fn remove(&mut self, id: LegId) {
         if let Some(leg) = self.legs.remove(&id) {
             self.by_ufrag.remove(&leg.ufrag);
+            self.timers.remove(&(leg.timer, id));
             for a in leg.addrs {
                 self.by_addr.remove(&a);
             }
         }
-        self.timers.retain(|(_, l)| *l != id);
     }
 
     /// The leg a datagram from `from` belongs to.
@@ -443,11 +450,14 @@ impl Endpoint {
 
     /// Let time pass to `now`: drive every leg whose timer is due.
     pub fn handle_timeout(&mut self, now: Instant) {
-        while let Some(&(at, id)) = self.timers.first() {
-            if at > now {
-                break;
-            }
-            self.timers.pop_first();
+        // Each due leg once: a leg that asks for `now` again is driven at the next call.
+        let due: Vec<LegId> = self
+            .timers
+            .iter()
+            .take_while(|(at, _)| *at <= now)
+            .map(|(_, id)| *id)
+            .collect();
+        for id in due {
             self.with_leg(id, |leg| {
                 let _ = leg.rtc.handle_input(Input::Timeout(now));
             });

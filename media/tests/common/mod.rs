@@ -6,7 +6,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use str0m::change::SdpAnswer;
+use str0m::change::{SdpAnswer, SdpPendingOffer};
 use str0m::format::Codec;
 use str0m::media::{Direction, Frequency, MediaKind, MediaTime, Mid};
 use str0m::net::{Protocol, Receive};
@@ -31,6 +31,16 @@ pub struct Browser {
 impl Browser {
     /// A browser at `addr` that has sent its offer to `endpoint`.
     pub fn connect(endpoint: &mut Endpoint, now: Instant, addr: SocketAddr) -> Browser {
+        let (mut browser, offer, pending) = Browser::offer(now, addr);
+        let (leg, answer) = endpoint
+            .accept_offer(now, None, &offer)
+            .expect("the endpoint accepts the offer");
+        browser.accept(leg, &answer, pending);
+        browser
+    }
+
+    /// A browser at `addr` with its offer, not yet sent.
+    pub fn offer(now: Instant, addr: SocketAddr) -> (Browser, String, SdpPendingOffer) {
         let mut rtc = Rtc::builder()
             .clear_codecs()
             .enable_pcmu(true, false)
@@ -40,23 +50,27 @@ impl Browser {
         let mut change = rtc.sdp_api();
         let mid = change.add_media(MediaKind::Audio, Direction::SendRecv, None, None, None);
         let (offer, pending) = change.apply().expect("offer");
-        let (leg, answer) = endpoint
-            .accept_offer(now, None, &offer.to_sdp_string())
-            .expect("the endpoint accepts the offer");
-        let answer = SdpAnswer::from_sdp_string(&answer).expect("answer parses");
-        rtc.sdp_api()
-            .accept_answer(pending, answer)
-            .expect("answer accepted");
-        Browser {
+        let browser = Browser {
             rtc,
             addr,
             mid,
-            leg: Some(leg),
+            leg: None,
             received: 0,
             connected: false,
             deadline: now,
             ts: 0,
-        }
+        };
+        (browser, offer.to_sdp_string(), pending)
+    }
+
+    /// The endpoint's answer arrived.
+    pub fn accept(&mut self, leg: LegId, answer: &str, pending: SdpPendingOffer) {
+        let answer = SdpAnswer::from_sdp_string(answer).expect("answer parses");
+        self.rtc
+            .sdp_api()
+            .accept_answer(pending, answer)
+            .expect("answer accepted");
+        self.leg = Some(leg);
     }
 
     /// Send one 20 ms PCMU frame.
@@ -78,15 +92,21 @@ impl Browser {
 
     /// Drain the browser's output: datagrams to the endpoint, events counted.
     pub fn drain(&mut self, now: Instant, endpoint: &mut Endpoint) {
+        for datagram in self.drain_datagrams() {
+            endpoint.receive(now, self.addr, &datagram);
+        }
+    }
+
+    /// Drain the browser's output, returning the datagrams it sends.
+    pub fn drain_datagrams(&mut self) -> Vec<Vec<u8>> {
+        let mut out = Vec::new();
         loop {
             match self.rtc.poll_output().expect("browser output") {
                 Output::Timeout(t) => {
                     self.deadline = t;
-                    return;
+                    return out;
                 }
-                Output::Transmit(t) => {
-                    endpoint.receive(now, self.addr, &t.contents);
-                }
+                Output::Transmit(t) => out.push(t.contents.to_vec()),
                 Output::Event(Event::Connected) => self.connected = true,
                 Output::Event(Event::MediaData(_)) => self.received += 1,
                 Output::Event(_) => {}
