@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_packages wrk
+ensure_build_deps
 duration=${1:-20s}
 conns=${2:-32}
 threads=${3:-2}

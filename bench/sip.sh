@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_packages sip-tester
+ensure_build_deps
 rates=("$@")
 [ ${#rates[@]} -gt 0 ] || rates=(25 50 100 200)
 server=${BENCH_DATABASE_SERVER:-postgres://postgres@127.0.0.1:5432}

@@ -11,6 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_packages sip-tester
+ensure_build_deps
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$HOME/.cache/switchboard-target}
 cargo bench --locked -p switchboard --bench bridge_load --no-run --quiet
 SERVER_CPU=0 taskset -c 1 cargo bench --locked -p switchboard --bench bridge_load --quiet -- "${1:-100}" "${2:-30}"

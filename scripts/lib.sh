@@ -74,3 +74,9 @@ ensure_e2e_browser() {
     (cd e2e && npm ci --no-audit --no-fund --loglevel=error)
   fi
 }
+
+# What building Switchboard needs besides Rust: libopus (Opus for browser legs on poor
+# networks, linked through pkg-config) and a C compiler (present wherever rustup works).
+ensure_build_deps() {
+  ensure_packages libopus-dev pkg-config
+}

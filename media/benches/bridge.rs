@@ -3,7 +3,9 @@
 //! (SRTP through str0m), G.711 pass-through both ways, recording taps on. Simulated browsers
 //! (plain str0m peers) are on the other side; their work is not counted.
 //!
-//!     cargo bench -p switchboard-media --bench bridge [-- <calls> <seconds>]
+//!     cargo bench -p switchboard-media --bench bridge [-- <calls> <seconds> [opus]]
+//!
+//! With `opus`, the browsers prefer Opus and the server transcodes at the leg's edge.
 //!
 //! Prints figures; never fails on time.
 #![allow(clippy::disallowed_methods)] // A benchmark reads the clock.
@@ -37,6 +39,7 @@ fn main() {
     let mut args = std::env::args().skip(1).filter(|a| !a.starts_with('-'));
     let calls: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(200);
     let seconds: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(10);
+    let opus = args.next().as_deref() == Some("opus");
     let t0 = Instant::now();
     let mut ep = Endpoint::new(vec![SERVER.parse().expect("addr")], 7).expect("endpoint");
     // Browsers make their offers first, so the server's share of memory can be told apart.
@@ -44,7 +47,7 @@ fn main() {
     let mut browsers: Vec<Browser> = (0..calls)
         .map(|i| {
             let addr = SocketAddr::from(([10, 1, (i / 250) as u8, (i % 250) as u8 + 1], 40000));
-            let (b, offer, pending) = Browser::offer(t0, addr);
+            let (b, offer, pending) = Browser::offer_with(t0, addr, opus);
             offers.push((offer, pending));
             b
         })
@@ -178,8 +181,13 @@ fn main() {
         now += Duration::from_millis(20);
     }
     let per_call_tick = server.as_secs_f64() * 1e6 / (calls as f64 * ticks as f64);
+    let path = if opus {
+        "Opus to the browser, transcoded from and to the trunk's G.711"
+    } else {
+        "G.711 pass-through"
+    };
     println!(
-        "bridged calls (G.711 pass-through, SRTP to the browser, recording taps): {calls} calls x {ticks} ticks of 20 ms"
+        "bridged calls ({path}, SRTP to the browser, recording taps): {calls} calls x {ticks} ticks of 20 ms"
     );
     println!(
         "  server CPU: {per_call_tick:.1} µs per call per 20 ms -> {:.0} calls per core at 100%",

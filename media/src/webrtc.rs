@@ -8,6 +8,8 @@
 //!
 //! Audio is G.711 both ways (μ-law or A-law, whichever the browser accepted; both are usually
 //! negotiated, so a frame can go out in the law the trunk uses and pass through untouched).
+//! A browser that prefers Opus (an agent on a poor network) gets Opus: the leg transcodes at
+//! its edge ([`crate::opus`]), so the rest of the media path still sees G.711.
 //!
 //! str0m treats its own bugs as panics. Each call into a leg's `Rtc` is isolated with
 //! `catch_unwind`: a panic closes that leg ([`CloseReason::Panicked`]) and nothing else.
@@ -29,6 +31,7 @@ use str0m::net::{Protocol, Receive};
 use str0m::{Candidate, Event, IceConnectionState, Input, Output as RtcOutput, Rtc, RtcConfig};
 
 use crate::g711::Law;
+use crate::opus::Transcoder;
 
 /// A browser leg on the endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -97,6 +100,8 @@ pub struct LegQuality {
     pub remote_loss: Option<f64>,
     /// Round-trip time, from RTCP.
     pub rtt_ms: Option<f64>,
+    /// The codec on the browser side: `PCMU`, `PCMA` or `opus`.
+    pub codec: &'static str,
 }
 
 /// What happened on a leg.
@@ -131,6 +136,10 @@ struct Leg {
     /// The leg's entry in the endpoint's timer set (the deadline when it was last filed).
     timer: Instant,
     quality: LegQuality,
+    /// Set when the browser prefers Opus: transcodes at the leg's edge.
+    opus: Option<Transcoder>,
+    /// The law of the last frame sent to the leg; Opus from the browser is decoded to it.
+    law: Law,
 }
 
 /// Many browser legs on one UDP socket.
@@ -214,6 +223,9 @@ impl Endpoint {
         leg: Option<LegId>,
         offer: &str,
     ) -> Result<(LegId, String), WebRtcError> {
+        // str0m answers in the order of its own codec list: put the browser's first choice
+        // first, so the browser sends what it prefers (Opus on a poor network, else G.711).
+        let opus_first = preferred_codec(offer) == Some("opus");
         let offer =
             SdpOffer::from_sdp_string(offer).map_err(|e| WebRtcError::BadSdp(e.to_string()))?;
         if !offer.to_sdp_string().contains("m=audio") {
@@ -221,7 +233,7 @@ impl Endpoint {
         }
         let id = match leg.filter(|l| self.legs.contains_key(l)) {
             Some(id) => id,
-            None => self.create_leg(now),
+            None => self.create_leg(now, opus_first),
         };
         let result = self.with_leg(id, |leg| {
             leg.rtc
@@ -240,9 +252,30 @@ impl Endpoint {
             None => return Err(WebRtcError::UnknownLeg),
         };
         let answer = answer.to_sdp_string();
-        if !answer.contains("PCMU/8000") && !answer.contains("PCMA/8000") {
+        let codec = preferred_codec(&answer);
+        if !matches!(codec, Some("PCMU" | "PCMA" | "opus")) {
             self.close(now, id);
-            return Err(WebRtcError::Refused("the browser accepts no G.711".into()));
+            return Err(WebRtcError::Refused(
+                "the browser accepts neither G.711 nor Opus".into(),
+            ));
+        }
+        if let Some(leg) = self.legs.get_mut(&id) {
+            leg.quality.codec = match codec {
+                Some("PCMA") => "PCMA",
+                Some("opus") => "opus",
+                _ => "PCMU",
+            };
+            leg.opus = match (codec, leg.opus.take()) {
+                (Some("opus"), Some(t)) => Some(t),
+                (Some("opus"), None) => match Transcoder::new() {
+                    Ok(t) => Some(t),
+                    Err(e) => {
+                        self.close(now, id);
+                        return Err(WebRtcError::Refused(e.to_string()));
+                    }
+                },
+                _ => None,
+            };
         }
         // An ICE restart changes our credentials: route the new username to the leg.
         if let Some(ufrag) = sdp_attribute(&answer, "ice-ufrag")
@@ -256,21 +289,27 @@ impl Endpoint {
         Ok((id, answer))
     }
 
-    fn create_leg(&mut self, now: Instant) -> LegId {
+    fn create_leg(&mut self, now: Instant, opus_first: bool) -> LegId {
         let id = LegId(self.next_id);
         self.next_id += 1;
         let ufrag = self.random_string(8);
         let pass = self.random_string(24);
-        let mut rtc = RtcConfig::new()
+        let mut config = RtcConfig::new()
             .set_ice_lite(true)
             .set_dtls_cert(self.cert.clone())
             .set_local_ice_credentials(IceCreds {
                 ufrag: ufrag.clone(),
                 pass,
             })
-            .clear_codecs()
-            .enable_pcmu(true, false)
-            .enable_pcma(true, false)
+            .clear_codecs();
+        if opus_first {
+            config = config.enable_opus(true, false);
+        }
+        config = config.enable_pcmu(true, false).enable_pcma(true, false);
+        if !opus_first {
+            config = config.enable_opus(true, false);
+        }
+        let mut rtc = config
             .set_stats_interval(Some(Duration::from_secs(2)))
             .build(now);
         for addr in &self.announced {
@@ -289,6 +328,8 @@ impl Endpoint {
                 deadline: now,
                 timer: now,
                 quality: LegQuality::default(),
+                opus: None,
+                law: Law::Mu,
             },
         );
         self.timers.insert((now, id));
@@ -395,9 +436,10 @@ impl Endpoint {
             let Some(writer) = leg.rtc.writer(mid) else {
                 return Ok(());
             };
-            let wanted = match frame.law {
-                Law::Mu => Codec::PCMU,
-                Law::A => Codec::PCMA,
+            let wanted = match (&leg.opus, frame.law) {
+                (Some(_), _) => Codec::Opus,
+                (None, Law::Mu) => Codec::PCMU,
+                (None, Law::A) => Codec::PCMA,
             };
             let pts: Vec<(Pt, Codec)> = writer
                 .payload_params()
@@ -408,8 +450,22 @@ impl Endpoint {
                     "{wanted} is not negotiated with this leg"
                 )));
             };
-            let time = MediaTime::new(u64::from(frame.timestamp), Frequency::EIGHT_KHZ);
-            if writer.write(pt, now, time, frame.payload.clone()).is_ok() {
+            let (time, payload) = match &mut leg.opus {
+                Some(t) => {
+                    leg.law = frame.law;
+                    let packet = t
+                        .encode(frame.law, &frame.payload)
+                        .map_err(|e| WebRtcError::Refused(e.to_string()))?;
+                    // RFC 7587 4.1: Opus's RTP clock is 48 kHz whatever is coded.
+                    let ts = u64::from(frame.timestamp) * 6;
+                    (MediaTime::new(ts, Frequency::FORTY_EIGHT_KHZ), packet)
+                }
+                None => (
+                    MediaTime::new(u64::from(frame.timestamp), Frequency::EIGHT_KHZ),
+                    frame.payload.clone(),
+                ),
+            };
+            if writer.write(pt, now, time, payload).is_ok() {
                 leg.quality.packets_sent += 1;
             }
             Ok(())
@@ -422,6 +478,10 @@ impl Endpoint {
         let Some(leg) = self.legs.get_mut(&id) else {
             return Vec::new();
         };
+        if leg.opus.is_some() {
+            // Transcoded at the leg's edge from and to either law.
+            return vec![Law::Mu, Law::A];
+        }
         let Some(mid) = leg.mid else {
             return Vec::new();
         };
@@ -499,9 +559,16 @@ fn drain(id: LegId, leg: &mut Leg, out: &mut VecDeque<Output>) -> Option<CloseRe
                 }
                 Event::MediaAdded(m) if m.kind == MediaKind::Audio => leg.mid = Some(m.mid),
                 Event::MediaData(data) => {
-                    let law = match data.params.spec().codec {
-                        Codec::PCMU => Law::Mu,
-                        Codec::PCMA => Law::A,
+                    let time = data.time.numer();
+                    let (law, timestamp, payload) = match (data.params.spec().codec, &mut leg.opus)
+                    {
+                        (Codec::PCMU, _) => (Law::Mu, time as u32, data.data.to_vec()),
+                        (Codec::PCMA, _) => (Law::A, time as u32, data.data.to_vec()),
+                        (Codec::Opus, Some(t)) => match t.decode(leg.law, &data.data) {
+                            Ok(g711) => (leg.law, (time / 6) as u32, g711),
+                            // A packet libopus cannot decode is dropped, like a lost one.
+                            Err(_) => continue,
+                        },
                         _ => continue,
                     };
                     leg.quality.packets_received += 1;
@@ -509,8 +576,8 @@ fn drain(id: LegId, leg: &mut Leg, out: &mut VecDeque<Output>) -> Option<CloseRe
                         id,
                         LegEvent::Audio(AudioFrame {
                             law,
-                            timestamp: data.time.numer() as u32,
-                            payload: data.data.to_vec(),
+                            timestamp,
+                            payload,
                         }),
                     ));
                 }
@@ -532,6 +599,18 @@ fn drain(id: LegId, leg: &mut Leg, out: &mut VecDeque<Output>) -> Option<CloseRe
             },
         }
     }
+}
+
+/// The encoding name of the first payload type of the first audio section: the codec the
+/// browser will send (RFC 3264 6.1: the answer lists formats in preference order).
+fn preferred_codec(sdp: &str) -> Option<&str> {
+    let mut lines = sdp.lines().skip_while(|l| !l.starts_with("m=audio"));
+    let pt = lines.next()?.split_whitespace().nth(3)?;
+    let prefix = format!("a=rtpmap:{pt} ");
+    lines
+        .take_while(|l| !l.starts_with("m="))
+        .find_map(|l| l.strip_prefix(prefix.as_str()))
+        .and_then(|rest| rest.split('/').next())
 }
 
 /// The value of the first `a=<name>:` line of an SDP.

@@ -154,3 +154,63 @@ fn closing_a_leg_frees_it_and_its_address() {
         Err(WebRtcError::UnknownLeg)
     ));
 }
+
+#[test]
+fn a_browser_that_prefers_opus_gets_opus_transcoded_at_the_legs_edge() {
+    let t0 = Instant::now();
+    let mut ep = endpoint();
+    let (mut browser, offer, pending) = Browser::offer_with(t0, addr(5), true);
+    let (leg, answer) = ep.accept_offer(t0, None, &offer).expect("accepted");
+    assert!(answer.contains("opus/48000"), "{answer}");
+    browser.accept(leg, &answer, pending);
+    let mut browsers = vec![browser];
+    run(&mut ep, &mut browsers, t0, Duration::from_millis(500));
+    assert!(browsers[0].connected);
+    assert_eq!(
+        ep.laws(leg),
+        [Law::Mu, Law::A],
+        "the bridge may send either law"
+    );
+    // The bridge sends G.711; the browser receives Opus.
+    let mut t = t0 + Duration::from_millis(501);
+    let mut heard = Vec::new();
+    for i in 0..20u32 {
+        let tone: Vec<u8> = (0..160)
+            .map(|n| {
+                Law::A.encode(
+                    (((i * 160 + n) as f64 / 8000.0 * 440.0 * std::f64::consts::TAU).sin() * 8000.0)
+                        as i16,
+                )
+            })
+            .collect();
+        ep.send_audio(
+            t,
+            leg,
+            &AudioFrame {
+                law: Law::A,
+                timestamp: i * 160,
+                payload: tone,
+            },
+        )
+        .expect("send");
+        browsers[0].send_frame(t, &[0x55; 160]);
+        heard.extend(run(&mut ep, &mut browsers, t, Duration::from_millis(19)));
+        t += Duration::from_millis(20);
+    }
+    assert!(browsers[0].received >= 18, "{}", browsers[0].received);
+    assert_eq!(browsers[0].codecs, [str0m::format::Codec::Opus]);
+    // The browser's Opus arrives as 20 ms of G.711 in the law last sent to it.
+    let frames: Vec<_> = heard
+        .iter()
+        .filter_map(|(_, e)| match e {
+            LegEvent::Audio(f) => Some(f),
+            _ => None,
+        })
+        .collect();
+    assert!(frames.len() >= 18, "{}", frames.len());
+    assert!(
+        frames
+            .iter()
+            .all(|f| f.law == Law::A && f.payload.len() == 160)
+    );
+}

@@ -26,6 +26,10 @@ pub struct Browser {
     pub connected: bool,
     pub deadline: Instant,
     ts: u32,
+    /// Prefers Opus (encodes what it sends with this).
+    opus: Option<switchboard_media::opus::Transcoder>,
+    /// Codecs of the media it received.
+    pub codecs: Vec<Codec>,
 }
 
 impl Browser {
@@ -41,8 +45,20 @@ impl Browser {
 
     /// A browser at `addr` with its offer, not yet sent.
     pub fn offer(now: Instant, addr: SocketAddr) -> (Browser, String, SdpPendingOffer) {
-        let mut rtc = Rtc::builder()
-            .clear_codecs()
+        Browser::offer_with(now, addr, false)
+    }
+
+    /// A browser at `addr` with its offer; with `opus`, it prefers Opus (G.711 after it).
+    pub fn offer_with(
+        now: Instant,
+        addr: SocketAddr,
+        opus: bool,
+    ) -> (Browser, String, SdpPendingOffer) {
+        let mut config = Rtc::builder().clear_codecs();
+        if opus {
+            config = config.enable_opus(true, false);
+        }
+        let mut rtc = config
             .enable_pcmu(true, false)
             .enable_pcma(true, false)
             .build(now);
@@ -59,6 +75,8 @@ impl Browser {
             connected: false,
             deadline: now,
             ts: 0,
+            opus: opus.then(|| switchboard_media::opus::Transcoder::new().expect("opus")),
+            codecs: Vec::new(),
         };
         (browser, offer.to_sdp_string(), pending)
     }
@@ -73,21 +91,36 @@ impl Browser {
         self.leg = Some(leg);
     }
 
-    /// Send one 20 ms PCMU frame.
+    /// Send one 20 ms frame: PCMU, or Opus (encoded from the PCMU) when it prefers Opus.
     pub fn send_frame(&mut self, now: Instant, payload: &[u8]) {
         let Some(writer) = self.rtc.writer(self.mid) else {
             return;
         };
+        let codec = if self.opus.is_some() {
+            Codec::Opus
+        } else {
+            Codec::PCMU
+        };
         let Some(pt) = writer
             .payload_params()
-            .find(|p| p.spec().codec == Codec::PCMU)
+            .find(|p| p.spec().codec == codec)
             .map(|p| p.pt())
         else {
             return;
         };
-        let time = MediaTime::new(u64::from(self.ts), Frequency::EIGHT_KHZ);
-        self.ts = self.ts.wrapping_add(payload.len() as u32);
-        let _ = writer.write(pt, now, time, payload.to_vec());
+        let (time, data) = match &mut self.opus {
+            Some(t) => (
+                MediaTime::new(u64::from(self.ts) * 6, Frequency::FORTY_EIGHT_KHZ),
+                t.encode(switchboard_media::g711::Law::Mu, payload)
+                    .expect("encode"),
+            ),
+            None => (
+                MediaTime::new(u64::from(self.ts), Frequency::EIGHT_KHZ),
+                payload.to_vec(),
+            ),
+        };
+        self.ts = self.ts.wrapping_add(160);
+        let _ = writer.write(pt, now, time, data);
     }
 
     /// Drain the browser's output: datagrams to the endpoint, events counted.
@@ -108,7 +141,13 @@ impl Browser {
                 }
                 Output::Transmit(t) => out.push(t.contents.to_vec()),
                 Output::Event(Event::Connected) => self.connected = true,
-                Output::Event(Event::MediaData(_)) => self.received += 1,
+                Output::Event(Event::MediaData(d)) => {
+                    self.received += 1;
+                    let codec = d.params.spec().codec;
+                    if !self.codecs.contains(&codec) {
+                        self.codecs.push(codec);
+                    }
+                }
                 Output::Event(_) => {}
             }
         }

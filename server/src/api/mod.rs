@@ -149,6 +149,11 @@ pub fn router(state: AppState) -> Router {
     )
     .merge(health::router())
     .merge(ws::router())
+    // Browsers ask for it; an empty answer keeps the logs free of 404s.
+    .route(
+        "/favicon.ico",
+        get(|| async { axum::http::StatusCode::NO_CONTENT }),
+    )
     .route(
         "/softphone.html",
         get(|| async { axum::response::Html(include_str!("../../assets/softphone.html")) }),

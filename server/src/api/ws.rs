@@ -36,6 +36,10 @@ async fn open_socket(
     let sessions = state.sessions.clone().ok_or(ApiError::Unavailable)?;
     Ok(upgrade
         .max_message_size(MAX_MESSAGE)
+        // Desk messages are small; tungstenite's 128 KiB default buffers would cost a
+        // quarter of a MiB per signed-in user.
+        .read_buffer_size(8 * 1024)
+        .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| serve(state, sessions, socket)))
 }
 

@@ -303,6 +303,7 @@ fn quality(outcome: &MediaOutcome) -> serde_json::Value {
         "remote_jitter_ms": outcome.remote.map(|r| (r.jitter_ms * 10.0).round() / 10.0),
         "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(|r| r.round()),
         "agent": outcome.agent_quality.map(|q| json!({
+            "codec": q.codec,
             "packets_received": q.packets_received,
             "packets_sent": q.packets_sent,
             "loss": q.loss,

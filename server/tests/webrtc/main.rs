@@ -134,8 +134,13 @@ impl Agent {
 
     /// Sign in and wait until the media session is connected.
     async fn sign_in(&mut self, tenant: &str, who: &str) {
+        self.sign_in_with(tenant, who, "g711").await;
+    }
+
+    /// Sign in preferring `codec` (`g711` or `opus`).
+    async fn sign_in_with(&mut self, tenant: &str, who: &str, codec: &str) {
         self.eval(&format!(
-            "softphone.start({{tenant: '{tenant}', email: '{who}@{tenant}.example', password: '{PASSWORD}'}})"
+            "softphone.start({{tenant: '{tenant}', email: '{who}@{tenant}.example', password: '{PASSWORD}', codec: '{codec}'}})"
         ))
         .await;
         self.eval("softphone.until(() => softphone.media === 'connected')")
@@ -720,6 +725,40 @@ async fn an_ice_restart_and_a_page_reload_during_a_call_keep_the_call_and_its_au
     let record = ended_call(&app).await;
     assert_eq!(record["hangup_cause"], "answered");
     assert_eq!(record["hangup_side"], "caller");
+}
+
+#[tokio::test]
+async fn an_agent_on_opus_is_transcoded_to_the_carriers_g711_both_ways() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in_with("acme", "agent1", "opus").await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        &app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        5_000,
+    );
+    agent.answer().await;
+    let t0 = caller.now();
+    tokio::time::sleep(Duration::from_millis(3000)).await;
+    let stats = agent.stats().await;
+    let heard = caller.audio(t0 + Duration::from_millis(500), caller.now());
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    assert_eq!(stats["inboundCodec"], "audio/opus", "{stats}");
+    assert_eq!(stats["outboundCodec"], "audio/opus", "{stats}");
+    assert!(
+        stats["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
+        "{stats}"
+    );
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 2000.0,
+        "the caller hears the agent through Opus: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    let record = ended_call(&app).await;
+    assert_eq!(record["quality"]["agent"]["codec"], "opus", "{record}");
 }
 
 #[tokio::test]
