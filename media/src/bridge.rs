@@ -30,8 +30,12 @@ pub enum MonitorMode {
     Listen,
     /// Hears both sides; only the agent hears them.
     Whisper,
-    /// Hears both sides; both hear them (three-way).
+    /// Hears both sides; both hear them (three-way). Also the conference of an attended
+    /// transfer, with a second agent as the third party.
     Barge,
+    /// An attended transfer's consultation: the caller is on hold (music), the agent and the
+    /// third party (the agent being transferred to) hear each other.
+    Consult,
 }
 
 impl MonitorMode {
@@ -40,6 +44,7 @@ impl MonitorMode {
             "listen" => Some(MonitorMode::Listen),
             "whisper" => Some(MonitorMode::Whisper),
             "barge" => Some(MonitorMode::Barge),
+            "consult" => Some(MonitorMode::Consult),
             _ => None,
         }
     }
@@ -49,6 +54,7 @@ impl MonitorMode {
             MonitorMode::Listen => "listen",
             MonitorMode::Whisper => "whisper",
             MonitorMode::Barge => "barge",
+            MonitorMode::Consult => "consult",
         }
     }
 }
@@ -233,7 +239,10 @@ impl Bridge {
         let Some(law) = self.agent_law else { return };
         let mixed_for_agent = matches!(
             self.supervisor,
-            Some((MonitorMode::Whisper | MonitorMode::Barge, _))
+            Some((
+                MonitorMode::Whisper | MonitorMode::Barge | MonitorMode::Consult,
+                _
+            ))
         );
         if self.hold || mixed_for_agent {
             return;
@@ -256,7 +265,10 @@ impl Bridge {
         }
         self.agent.push(law, payload);
         self.agent_spoke = true;
-        if matches!(self.supervisor, Some((MonitorMode::Barge, _))) {
+        if matches!(
+            self.supervisor,
+            Some((MonitorMode::Barge | MonitorMode::Consult, _))
+        ) {
             return;
         }
         let payload = if law == self.caller_law {
@@ -269,11 +281,14 @@ impl Bridge {
         self.out.push_back(BridgeOutput::ToCaller(payload));
     }
 
-    /// A frame from the supervisor's browser (heard only when whispering or barging).
+    /// A frame from the third party's browser (heard unless they only listen).
     pub fn from_supervisor(&mut self, law: Law, payload: &[u8]) {
         if matches!(
             self.supervisor,
-            Some((MonitorMode::Whisper | MonitorMode::Barge, _))
+            Some((
+                MonitorMode::Whisper | MonitorMode::Barge | MonitorMode::Consult,
+                _
+            ))
         ) {
             self.whisper.push(law, payload);
         }
@@ -307,16 +322,20 @@ impl Bridge {
         let agent = self.agent.take();
         let supervisor = self.whisper.take();
         let agent_spoke = std::mem::take(&mut self.agent_spoke);
-        if self.hold {
+        let consult = matches!(self.supervisor, Some((MonitorMode::Consult, _)));
+        if self.hold || consult {
             let music = self.next_music();
             self.out
                 .push_back(BridgeOutput::ToCaller(encode(self.caller_law, &music)));
             if let Some(law) = self.agent_law {
-                // Silence keeps the agent's jitter buffer steady.
-                self.out.push_back(BridgeOutput::ToAgent {
-                    law,
-                    payload: vec![law.silence(); FRAME_SAMPLES],
-                });
+                // In a consultation the agent hears the third party; on hold, silence keeps
+                // the agent's jitter buffer steady.
+                let payload = if consult && !self.hold {
+                    encode(law, &supervisor)
+                } else {
+                    vec![law.silence(); FRAME_SAMPLES]
+                };
+                self.out.push_back(BridgeOutput::ToAgent { law, payload });
             }
         } else {
             match self.supervisor {
@@ -344,10 +363,16 @@ impl Bridge {
                 });
             }
         }
-        if let Some((_, law)) = self.supervisor {
+        if let Some((mode, law)) = self.supervisor {
+            // A consulted agent hears only the agent; a supervisor hears both sides.
+            let heard = if mode == MonitorMode::Consult {
+                agent.clone()
+            } else {
+                mix(&caller, &agent)
+            };
             self.out.push_back(BridgeOutput::ToSupervisor {
                 law,
-                payload: encode(law, &mix(&caller, &agent)),
+                payload: encode(law, &heard),
             });
         }
         if self.recording {
@@ -518,6 +543,48 @@ mod tests {
         assert!(
             to_supervisor.is_some_and(|e| (1400..1600).contains(&e)),
             "caller + agent"
+        );
+    }
+
+    #[test]
+    fn a_consultation_holds_the_caller_and_lets_the_two_agents_talk() {
+        let t0 = Instant::now();
+        let mut b = Bridge::new(Law::Mu, tone(2000), false);
+        b.set_agent(Some(&[Law::Mu]));
+        b.set_supervisor(Some((MonitorMode::Consult, Law::Mu)));
+        b.from_caller(t0, &encode(Law::Mu, &tone(1000)));
+        b.from_agent(t0, Law::Mu, &encode(Law::Mu, &tone(500)));
+        b.from_supervisor(Law::Mu, &encode(Law::Mu, &tone(300)));
+        let direct = drain(&mut b);
+        assert_eq!(direct, [], "nothing passes through during a consultation");
+        b.handle_timeout(t0 + TICK);
+        let out = drain(&mut b);
+        let level = |want: fn(&BridgeOutput) -> Option<&Vec<u8>>| {
+            out.iter().find_map(want).map(|p| energy(Law::Mu, p))
+        };
+        let caller = level(|o| match o {
+            BridgeOutput::ToCaller(p) => Some(p),
+            _ => None,
+        });
+        let agent = level(|o| match o {
+            BridgeOutput::ToAgent { payload, .. } => Some(payload),
+            _ => None,
+        });
+        let third = level(|o| match o {
+            BridgeOutput::ToSupervisor { payload, .. } => Some(payload),
+            _ => None,
+        });
+        assert!(
+            caller.is_some_and(|e| (1800..2200).contains(&e)),
+            "the caller hears music: {caller:?}"
+        );
+        assert!(
+            agent.is_some_and(|e| (250..350).contains(&e)),
+            "the agent hears the third: {agent:?}"
+        );
+        assert!(
+            third.is_some_and(|e| (450..550).contains(&e)),
+            "the third hears the agent only: {third:?}"
         );
     }
 

@@ -622,3 +622,49 @@ fn sdp_attribute<'a>(sdp: &'a str, name: &str) -> Option<&'a str> {
             .map(str::trim)
     })
 }
+
+#[cfg(test)]
+#[allow(clippy::disallowed_methods)] // A test picks an arbitrary origin for its clock.
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_panic_inside_one_leg_closes_that_leg_only() {
+        let now = Instant::now();
+        let mut ep = Endpoint::new(vec!["10.0.0.1:3478".parse().expect("addr")], 3).expect("ep");
+        let doomed = ep.create_leg(now, false);
+        let survivor = ep.create_leg(now, false);
+        // Keep the test's output clean: the default hook would print the panic.
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let result = ep.with_leg(doomed, |_| -> () { panic!("a bug inside str0m") });
+        std::panic::set_hook(hook);
+        assert!(result.is_none());
+        let events: Vec<_> = std::iter::from_fn(|| ep.poll_output()).collect();
+        assert!(events.iter().any(|o| matches!(
+            o,
+            Output::Event(id, LegEvent::Closed(CloseReason::Panicked)) if *id == doomed
+        )));
+        assert_eq!(ep.len(), 1);
+        assert!(ep.legs.contains_key(&survivor));
+        assert!(ep.timers.iter().all(|(_, id)| *id == survivor));
+        assert!(!ep.by_ufrag.values().any(|id| *id == doomed));
+    }
+
+    #[test]
+    fn the_preferred_codec_is_the_first_of_the_audio_section() {
+        let sdp = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111 0 8\r\na=rtpmap:0 PCMU/8000\r\n\
+                   a=rtpmap:111 opus/48000/2\r\nm=video 9 RTP/AVP 96\r\na=rtpmap:96 VP8/90000\r\n";
+        assert_eq!(preferred_codec(sdp), Some("opus"));
+        assert_eq!(
+            preferred_codec("v=0\r\nm=audio 9 RTP/AVP 8\r\na=rtpmap:8 PCMA/8000\r\n"),
+            Some("PCMA")
+        );
+        assert_eq!(preferred_codec("v=0\r\n"), None);
+        assert_eq!(
+            preferred_codec("m=audio 9 RTP/AVP 0\r\n"),
+            None,
+            "no rtpmap"
+        );
+    }
+}

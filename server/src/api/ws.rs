@@ -19,7 +19,7 @@ use crate::domain::Role;
 use crate::store::TenantId;
 use crate::telephony::media::BridgeCmd;
 use crate::webrtc::protocol::{ClientMessage, ServerMessage};
-use crate::webrtc::{DeskError, Sessions};
+use crate::webrtc::{DeskError, Sessions, TransferStep};
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// SDP offers are a few KiB; nothing legitimate comes near this.
@@ -195,9 +195,26 @@ async fn handle(sessions: &Sessions, user: &User, text: &str) -> Option<ServerMe
         ClientMessage::Record { call_id, paused } => sessions
             .control(user.id, call_id, BridgeCmd::PauseRecording(paused))
             .map(|()| None),
+        ClientMessage::Consult { call_id, agent_id } => {
+            sessions.consult(user.id, call_id, agent_id).map(|()| None)
+        }
+        ClientMessage::Conference { call_id } => sessions
+            .transfer_step(user.id, call_id, TransferStep::Conference)
+            .map(|()| None),
+        ClientMessage::Transfer { call_id } => sessions
+            .transfer_step(user.id, call_id, TransferStep::Transfer)
+            .map(|()| None),
+        ClientMessage::CancelConsult { call_id } => sessions
+            .transfer_step(user.id, call_id, TransferStep::Cancel)
+            .map(|()| None),
         ClientMessage::Monitor { call_id, mode } => {
             let mode = match mode.as_str() {
                 "off" => Ok(None),
+                // Consult is a transfer step, not a supervisor's mode.
+                "consult" => Err(DeskError {
+                    code: "bad_mode",
+                    message: "mode is listen, whisper, barge or off".into(),
+                }),
                 m => MonitorMode::parse(m).map(Some).ok_or(DeskError {
                     code: "bad_mode",
                     message: "mode is listen, whisper, barge or off".into(),

@@ -54,6 +54,24 @@ pub enum ClientMessage {
         call_id: Uuid,
         mode: String,
     },
+    /// Attended transfer, step 1: ring another agent of the tenant for a consultation (the
+    /// caller hears music while the two agents talk).
+    Consult {
+        call_id: Uuid,
+        agent_id: Uuid,
+    },
+    /// Attended transfer: all three hear each other.
+    Conference {
+        call_id: Uuid,
+    },
+    /// Attended transfer, last step: the consulted agent takes the call; this agent is free.
+    Transfer {
+        call_id: Uuid,
+    },
+    /// Attended transfer abandoned: the consulted agent leaves; back to the caller.
+    CancelConsult {
+        call_id: Uuid,
+    },
     Ping,
 }
 
@@ -74,13 +92,18 @@ pub enum ServerMessage {
     Media {
         state: &'static str,
     },
-    /// A call is offered to this agent.
+    /// A call is offered to this agent, or, with `transfer_from`, another agent consults
+    /// them about one (attended transfer).
     Incoming {
         call_id: Uuid,
         from: String,
         to: String,
+        /// Set when another agent consults this one about the call (attended transfer).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transfer_from: Option<Uuid>,
     },
-    /// A call's state changed: `ringing`, `connected`, `ended` (also sent after a reconnect).
+    /// A call's state changed: `ringing`, `connected`, `consulting`, `conference`, `ended`
+    /// (also sent after a reconnect).
     Call {
         call_id: Uuid,
         state: &'static str,

@@ -23,6 +23,14 @@ use crate::recording::RecordingStore;
 use crate::store::TenantId;
 use crate::telephony::media::BridgeCmd;
 
+/// An agent's step in an attended transfer, once the consulted agent has answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferStep {
+    Conference,
+    Transfer,
+    Cancel,
+}
+
 /// A refused desk request; the call and the session are unaffected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskError {
@@ -74,6 +82,9 @@ struct Slot {
     /// Set once the call is connected.
     bridge: Option<UnboundedSender<BridgeCmd>>,
     supervisor: Option<Uuid>,
+    /// The agent consulted for an attended transfer, and the mode once they joined
+    /// (`Consult`, then `Barge` for the three-way conference).
+    consult: Option<(Uuid, Option<MonitorMode>)>,
 }
 
 impl Slot {
@@ -293,6 +304,7 @@ impl Sessions {
             call_id: id,
             from: from.to_owned(),
             to: to.to_owned(),
+            transfer_from: None,
         });
         inner.calls.insert(
             id,
@@ -304,6 +316,7 @@ impl Sessions {
                 events,
                 bridge: None,
                 supervisor: None,
+                consult: None,
             },
         );
         Ok(())
@@ -318,9 +331,16 @@ impl Sessions {
             .ok_or_else(|| refused("no_such_call", "no such call on this desk"))
     }
 
-    /// The agent accepts the call they are offered.
+    /// The agent accepts the call they are offered (or the consultation they are asked to).
     pub fn accept(&self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        if inner
+            .calls
+            .get(&id)
+            .is_some_and(|s| s.consult == Some((user, None)))
+        {
+            return self.join_consult(&mut inner, user, id);
+        }
         let slot = Self::own_slot(&inner, user, id)?;
         if slot.bridge.is_some() {
             return Err(refused("already_answered", "the call is already connected"));
@@ -337,9 +357,18 @@ impl Sessions {
         Ok(())
     }
 
-    /// The agent refuses an offered call, or hangs up a connected one.
+    /// The agent refuses an offered call, or hangs up a connected one. A consulted agent
+    /// leaves the consultation instead.
     pub fn hang_up(&self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
-        let inner = self.lock();
+        let mut inner = self.lock();
+        if inner
+            .calls
+            .get(&id)
+            .is_some_and(|s| s.consult.is_some_and(|(c, _)| c == user))
+        {
+            self.end_consult(&mut inner, id);
+            return Ok(());
+        }
         let slot = Self::own_slot(&inner, user, id)?;
         let event = if slot.bridge.is_some() {
             CallEvent::LocalHangup
@@ -360,6 +389,171 @@ impl Sessions {
             .as_ref()
             .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
         let _ = bridge.send(cmd);
+        Ok(())
+    }
+
+    /// Attended transfer, step 1: ring `other` (an agent of the same tenant, signed in and
+    /// free) for a consultation about the agent's connected call.
+    pub fn consult(&self, user: Uuid, id: Uuid, other: Uuid) -> Result<(), DeskError> {
+        let mut inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        if slot.bridge.is_none() {
+            return Err(refused("not_connected", "the call is not connected yet"));
+        }
+        if slot.consult.is_some() || slot.supervisor.is_some() {
+            return Err(refused("busy", "someone else is already on this call"));
+        }
+        let (tenant, from, to) = (slot.tenant, slot.from.clone(), slot.to.clone());
+        // Another tenant's user is "unavailable" like an absent one: nothing is disclosed.
+        let desk = inner
+            .desks
+            .get_mut(&other)
+            .filter(|d| {
+                other != user
+                    && d.tenant == tenant
+                    && d.conn.is_some()
+                    && d.call.is_none()
+                    && d.connected_leg().is_some()
+            })
+            .ok_or_else(|| refused("unavailable", "that agent cannot take a call now"))?;
+        desk.call = Some(id);
+        desk.send(ServerMessage::Incoming {
+            call_id: id,
+            from,
+            to,
+            transfer_from: Some(user),
+        });
+        if let Some(slot) = inner.calls.get_mut(&id) {
+            slot.consult = Some((other, None));
+        }
+        Ok(())
+    }
+
+    /// The consulted agent accepted: they and the agent talk, the caller hears music.
+    fn join_consult(&self, inner: &mut Inner, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+        let (leg, laws) = inner
+            .desks
+            .get(&user)
+            .and_then(Desk::connected_leg)
+            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return Err(refused("no_such_call", "no such call on this desk"));
+        };
+        let Some(bridge) = slot.bridge.clone() else {
+            return Err(refused("not_connected", "the call is not connected yet"));
+        };
+        slot.consult = Some((user, Some(MonitorMode::Consult)));
+        self.hub
+            .attach(leg, Some((bridge.clone(), Party::Supervisor)));
+        let _ = bridge.send(BridgeCmd::Supervisor(Some((
+            leg,
+            MonitorMode::Consult,
+            laws[0],
+        ))));
+        Self::tell(inner, id, "consulting");
+        Ok(())
+    }
+
+    /// Send the call's state to its agent and consulted agent.
+    fn tell(inner: &Inner, id: Uuid, state: &'static str) {
+        let Some(slot) = inner.calls.get(&id) else {
+            return;
+        };
+        let message = slot.message(id, state);
+        for user in std::iter::once(slot.agent).chain(slot.consult.map(|(c, _)| c)) {
+            if let Some(desk) = inner.desks.get(&user) {
+                desk.send(message.clone());
+            }
+        }
+    }
+
+    /// The consultation ends without a transfer: the consulted agent leaves.
+    fn end_consult(&self, inner: &mut Inner, id: Uuid) {
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return;
+        };
+        let Some((other, joined)) = slot.consult.take() else {
+            return;
+        };
+        let message = slot.message(id, "ended");
+        if let Some(bridge) = &slot.bridge
+            && joined.is_some()
+        {
+            let _ = bridge.send(BridgeCmd::Supervisor(None));
+        }
+        if let Some(desk) = inner.desks.get_mut(&other) {
+            desk.call = None;
+            if let Some(leg) = desk.leg {
+                self.hub.attach(leg, None);
+            }
+            desk.send(message);
+        }
+        Self::tell(inner, id, "connected");
+    }
+
+    /// The agent's step in an attended transfer: `Conference` (all three), `Transfer` (the
+    /// consulted agent takes the call) or `Cancel` (back to the caller).
+    pub fn transfer_step(&self, user: Uuid, id: Uuid, step: TransferStep) -> Result<(), DeskError> {
+        let mut inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        let (other, joined) = slot
+            .consult
+            .ok_or_else(|| refused("no_consultation", "no agent is consulted on this call"))?;
+        if step == TransferStep::Cancel {
+            self.end_consult(&mut inner, id);
+            return Ok(());
+        }
+        if joined.is_none() {
+            return Err(refused(
+                "not_joined",
+                "the consulted agent has not answered yet",
+            ));
+        }
+        let bridge = slot.bridge.clone();
+        let (leg, laws) = inner
+            .desks
+            .get(&other)
+            .and_then(Desk::connected_leg)
+            .ok_or_else(|| refused("no_media", "the consulted agent's media is not connected"))?;
+        let Some(bridge) = bridge else {
+            return Err(refused("not_connected", "the call is not connected yet"));
+        };
+        match step {
+            TransferStep::Conference => {
+                if let Some(slot) = inner.calls.get_mut(&id) {
+                    slot.consult = Some((other, Some(MonitorMode::Barge)));
+                }
+                let _ = bridge.send(BridgeCmd::Supervisor(Some((
+                    leg,
+                    MonitorMode::Barge,
+                    laws[0],
+                ))));
+                Self::tell(&inner, id, "conference");
+            }
+            TransferStep::Transfer => {
+                // The consulted agent becomes the call's agent; this one is free.
+                let _ = bridge.send(BridgeCmd::Supervisor(None));
+                self.hub.attach(leg, Some((bridge.clone(), Party::Agent)));
+                let _ = bridge.send(BridgeCmd::AgentLeg(Some((leg, laws))));
+                let message = match inner.calls.get_mut(&id) {
+                    Some(slot) => {
+                        slot.consult = None;
+                        slot.agent = other;
+                        slot.message(id, "ended")
+                    }
+                    None => return Ok(()),
+                };
+                if let Some(desk) = inner.desks.get_mut(&user) {
+                    desk.call = None;
+                    if let Some(own) = desk.leg {
+                        self.hub.attach(own, None);
+                    }
+                    desk.send(message);
+                }
+                Self::tell(&inner, id, "connected");
+            }
+            TransferStep::Cancel => {}
+        }
         Ok(())
     }
 
@@ -386,8 +580,8 @@ impl Sessions {
             .bridge
             .clone()
             .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
-        if slot.supervisor.is_some_and(|s| s != user) {
-            return Err(refused("busy", "another supervisor is on this call"));
+        if slot.supervisor.is_some_and(|s| s != user) || slot.consult.is_some() {
+            return Err(refused("busy", "someone else is already on this call"));
         }
         let desk = inner
             .desks
@@ -448,7 +642,11 @@ impl Sessions {
             return;
         };
         let message = slot.message(id, "ended");
-        for user in std::iter::once(slot.agent).chain(slot.supervisor) {
+        let consulted = slot.consult.map(|(c, _)| c);
+        for user in std::iter::once(slot.agent)
+            .chain(slot.supervisor)
+            .chain(consulted)
+        {
             if let Some(desk) = inner.desks.get_mut(&user) {
                 if desk.call == Some(id) {
                     desk.call = None;

@@ -728,6 +728,121 @@ async fn an_ice_restart_and_a_page_reload_during_a_call_keep_the_call_and_its_au
 }
 
 #[tokio::test]
+async fn an_attended_transfer_consults_confers_then_hands_the_caller_over() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let (_, users) = app.get_json("/api/v1/users", &admin).await;
+    let second = users["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|u| u["email"] == "agent2@acme.example")
+        .expect("agent2")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let mut first_agent = Agent::launch(&app, AGENT_TONE).await;
+    first_agent.sign_in("acme", "agent1").await;
+    let mut second_agent = Agent::launch(&app, SUPERVISOR_TONE).await;
+    second_agent.sign_in("acme", "agent2").await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        &app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        12_000,
+    );
+    let id = first_agent.answer().await;
+    let step = Duration::from_millis(2000);
+    let margin = Duration::from_millis(400);
+
+    first_agent
+        .eval(&format!("softphone.consult('{id}', '{second}')"))
+        .await;
+    let from = second_agent
+        .eval("softphone.until(() => softphone.incoming && softphone.incoming.transfer_from)")
+        .await;
+    assert!(
+        from.is_string(),
+        "the consulted agent sees who asks: {from}"
+    );
+    second_agent
+        .eval(&format!("softphone.accept('{id}')"))
+        .await;
+    for a in [&mut first_agent, &mut second_agent] {
+        a.eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'consulting')"
+        ))
+        .await;
+    }
+    let t_consult = caller.now();
+    tokio::time::sleep(step).await;
+    let t_conference = caller.now();
+    first_agent
+        .eval(&format!("softphone.conference('{id}')"))
+        .await;
+    first_agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'conference')"
+        ))
+        .await;
+    tokio::time::sleep(step).await;
+    let t_transfer = caller.now();
+    first_agent
+        .eval(&format!("softphone.transfer('{id}')"))
+        .await;
+    first_agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
+        ))
+        .await;
+    second_agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
+        ))
+        .await;
+    tokio::time::sleep(step).await;
+    let t_end = caller.now();
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+
+    let consult = caller.audio(t_consult + margin, t_conference);
+    assert!(
+        tone_level(&consult, AGENT_TONE) < 300.0,
+        "the caller does not hear the consultation"
+    );
+    assert!(
+        tone_level(&consult, SUPERVISOR_TONE) < 300.0,
+        "nor the consulted agent"
+    );
+    assert!(rms(&consult) > 1000.0, "but music: {}", rms(&consult));
+    let conference = caller.audio(t_conference + margin, t_transfer);
+    assert!(
+        tone_level(&conference, AGENT_TONE) > 1500.0,
+        "conference: the first agent"
+    );
+    assert!(
+        tone_level(&conference, SUPERVISOR_TONE) > 1500.0,
+        "conference: the second agent"
+    );
+    let after = caller.audio(t_transfer + margin, t_end);
+    assert!(
+        tone_level(&after, SUPERVISOR_TONE) > 2000.0,
+        "the second agent has the caller: {}",
+        tone_level(&after, SUPERVISOR_TONE)
+    );
+    assert!(
+        tone_level(&after, AGENT_TONE) < 300.0,
+        "the first agent is gone"
+    );
+    second_agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
+        ))
+        .await;
+}
+
+#[tokio::test]
 async fn an_agent_on_opus_is_transcoded_to_the_carriers_g711_both_ways() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
