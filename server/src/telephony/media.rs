@@ -126,13 +126,41 @@ pub struct BridgeIo {
     pub recording: Option<Box<dyn RecordingSink>>,
 }
 
+/// Where one party's audio goes: their leg, with the RTP clock of what we send them.
+struct Outlet {
+    leg: Option<LegId>,
+    timestamp: u32,
+}
+
+impl Outlet {
+    fn new() -> Outlet {
+        Outlet {
+            leg: None,
+            timestamp: rand::random(),
+        }
+    }
+
+    fn send(&mut self, hub: &Hub, law: Law, payload: Vec<u8>) {
+        if let Some(leg) = self.leg {
+            let timestamp = self.timestamp;
+            self.timestamp = self.timestamp.wrapping_add(payload.len() as u32);
+            hub.send(
+                leg,
+                AudioFrame {
+                    law,
+                    timestamp,
+                    payload,
+                },
+            );
+        }
+    }
+}
+
 /// The state of a bridge inside the media task.
 struct Bridged {
     io: BridgeIo,
-    agent: Option<LegId>,
-    supervisor: Option<LegId>,
-    agent_ts: u32,
-    supervisor_ts: u32,
+    agent: Outlet,
+    supervisor: Outlet,
     agent_quality: Option<LegQuality>,
     /// False once every command sender is gone: the bridge carries on as it is.
     commands_open: bool,
@@ -144,13 +172,13 @@ impl Bridged {
         let bridge = &mut self.io.bridge;
         match cmd {
             BridgeCmd::AgentLeg(leg) => {
-                self.agent = leg.as_ref().map(|(l, _)| *l);
+                self.agent.leg = leg.as_ref().map(|(l, _)| *l);
                 bridge.set_agent(leg.as_ref().map(|(_, laws)| laws.as_slice()));
             }
             BridgeCmd::AgentAudio(f) => bridge.from_agent(now, f.law, &f.payload),
             BridgeCmd::AgentQuality(q) => self.agent_quality = Some(q),
             BridgeCmd::Supervisor(s) => {
-                self.supervisor = s.map(|(l, _, _)| l);
+                self.supervisor.leg = s.map(|(l, _, _)| l);
                 bridge.set_supervisor(s.map(|(_, m, law)| (m, law)));
             }
             BridgeCmd::SupervisorAudio(f) => bridge.from_supervisor(f.law, &f.payload),
@@ -171,32 +199,10 @@ impl Bridged {
             match out {
                 BridgeOutput::ToCaller(p) => service.push(&p),
                 BridgeOutput::ToAgent { law, payload } => {
-                    if let Some(leg) = self.agent {
-                        let timestamp = self.agent_ts;
-                        self.agent_ts = self.agent_ts.wrapping_add(payload.len() as u32);
-                        self.io.hub.send(
-                            leg,
-                            AudioFrame {
-                                law,
-                                timestamp,
-                                payload,
-                            },
-                        );
-                    }
+                    self.agent.send(&self.io.hub, law, payload);
                 }
                 BridgeOutput::ToSupervisor { law, payload } => {
-                    if let Some(leg) = self.supervisor {
-                        let timestamp = self.supervisor_ts;
-                        self.supervisor_ts = self.supervisor_ts.wrapping_add(payload.len() as u32);
-                        self.io.hub.send(
-                            leg,
-                            AudioFrame {
-                                law,
-                                timestamp,
-                                payload,
-                            },
-                        );
-                    }
+                    self.supervisor.send(&self.io.hub, law, payload);
                 }
                 BridgeOutput::Record(stereo) => {
                     if let Some(sink) = &mut self.io.recording
@@ -262,10 +268,8 @@ pub fn spawn(
     );
     let mut bridged = bridge.map(|io| Bridged {
         io,
-        agent: None,
-        supervisor: None,
-        agent_ts: rand::random(),
-        supervisor_ts: rand::random(),
+        agent: Outlet::new(),
+        supervisor: Outlet::new(),
         agent_quality: None,
         commands_open: true,
     });

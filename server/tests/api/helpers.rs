@@ -190,6 +190,20 @@ impl TestApp {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// A user's id by email, as the tenant's admin sees it.
+    pub async fn user_id(&self, tenant: &str, email: &str) -> String {
+        let admin = self.token(tenant, "admin").await;
+        let (_, users) = self.get_json("/api/v1/users", &admin).await;
+        users["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .find(|u| u["email"] == email)
+            .and_then(|u| u["id"].as_str())
+            .expect("the user exists")
+            .to_owned()
+    }
+
     /// A tenant's id by slug, read directly in platform scope.
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
         let mut ptx = self.store.platform_tx().await.expect("platform tx");

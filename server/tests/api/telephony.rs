@@ -46,16 +46,7 @@ async fn the_demo_gives_each_tenant_its_service_numbers_and_only_its_own() {
 async fn a_number_rings_an_agent_of_its_own_tenant_only() {
     let app = spawn_app().await;
     let acme = app.token("acme", "admin").await;
-    let (_, users) = app.get_json("/api/v1/users", &acme).await;
-    let agent2 = users["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|u| u["email"] == "agent2@acme.example")
-        .expect("agent2")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
+    let agent2 = app.user_id("acme", "agent2@acme.example").await;
     let globex = app.token("globex", "admin").await;
     let (_, users) = app.get_json("/api/v1/users", &globex).await;
     let globex_user = users["items"][0]["id"].as_str().expect("id").to_owned();

@@ -258,6 +258,26 @@ impl Drop for Caller {
     }
 }
 
+/// Agent 1 of acme, signed in preferring `codec` (`g711` or `opus`), answers a call from a
+/// caller whose audio the test sends and hears; the call lasts `hold_ms` after the answer.
+async fn answered_call(
+    app: &TestApp,
+    codec: &str,
+    hold_ms: u64,
+) -> (Agent, Caller, tokio::task::JoinHandle<bool>, String) {
+    let mut agent = Agent::launch(app, AGENT_TONE).await;
+    agent.sign_in_with("acme", "agent1", codec).await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp(
+        app,
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        hold_ms,
+    );
+    let id = agent.answer().await;
+    (agent, caller, call, id)
+}
+
 /// Place a call with sipp in the background; resolves to whether sipp succeeded.
 fn sipp(
     app: &TestApp,
@@ -413,16 +433,7 @@ async fn a_browser_agent_answers_a_carrier_call_and_both_sides_are_heard_and_rec
 async fn hold_mute_keys_and_a_recording_pause_reach_the_caller_as_they_should() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let mut agent = Agent::launch(&app, AGENT_TONE).await;
-    agent.sign_in("acme", "agent1").await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp(
-        &app,
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        11_000,
-    );
-    let id = agent.answer().await;
+    let (mut agent, caller, call, id) = answered_call(&app, "g711", 11_000).await;
     let step = Duration::from_millis(1500);
     let t0 = caller.now();
     tokio::time::sleep(step).await;
@@ -465,6 +476,13 @@ async fn hold_mute_keys_and_a_recording_pause_reach_the_caller_as_they_should() 
     let t_after = caller.now();
     tokio::time::sleep(step).await;
     let t_end = caller.now();
+    // The page was told its leg's quality along the way.
+    let quality = agent.eval("softphone.quality").await;
+    assert!(quality["mos"].as_f64().unwrap_or(0.0) > 4.0, "{quality}");
+    assert!(
+        quality["loss"].as_f64().is_some_and(|l| l < 0.01),
+        "{quality}"
+    );
     assert!(call.await.expect("join"), "sipp's call succeeded");
 
     let margin = Duration::from_millis(300);
@@ -558,18 +576,9 @@ where
 async fn a_supervisor_listens_and_whispers_unheard_by_the_caller_then_barges_in() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let mut agent = Agent::launch(&app, AGENT_TONE).await;
-    agent.sign_in("acme", "agent1").await;
+    let (_agent, caller, call, id) = answered_call(&app, "g711", 9_000).await;
     let mut supervisor = Agent::launch(&app, SUPERVISOR_TONE).await;
     supervisor.sign_in("acme", "supervisor").await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp(
-        &app,
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        9_000,
-    );
-    let id = agent.answer().await;
     let step = Duration::from_millis(2000);
     let margin = Duration::from_millis(400);
 
@@ -674,16 +683,7 @@ async fn a_supervisor_listens_and_whispers_unheard_by_the_caller_then_barges_in(
 async fn an_ice_restart_and_a_page_reload_during_a_call_keep_the_call_and_its_audio() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let mut agent = Agent::launch(&app, AGENT_TONE).await;
-    agent.sign_in("acme", "agent1").await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp(
-        &app,
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        9_000,
-    );
-    let id = agent.answer().await;
+    let (mut agent, caller, call, id) = answered_call(&app, "g711", 9_000).await;
     // A network change: the same peer connection restarts ICE on the same leg.
     agent.eval("softphone.negotiate(true)").await;
     let t_restart = caller.now();
@@ -731,29 +731,10 @@ async fn an_ice_restart_and_a_page_reload_during_a_call_keep_the_call_and_its_au
 async fn an_attended_transfer_consults_confers_then_hands_the_caller_over() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let admin = app.token("acme", "admin").await;
-    let (_, users) = app.get_json("/api/v1/users", &admin).await;
-    let second = users["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .find(|u| u["email"] == "agent2@acme.example")
-        .expect("agent2")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let mut first_agent = Agent::launch(&app, AGENT_TONE).await;
-    first_agent.sign_in("acme", "agent1").await;
+    let second = app.user_id("acme", "agent2@acme.example").await;
+    let (mut first_agent, caller, call, id) = answered_call(&app, "g711", 12_000).await;
     let mut second_agent = Agent::launch(&app, SUPERVISOR_TONE).await;
     second_agent.sign_in("acme", "agent2").await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp(
-        &app,
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        12_000,
-    );
-    let id = first_agent.answer().await;
     let step = Duration::from_millis(2000);
     let margin = Duration::from_millis(400);
 
@@ -846,16 +827,7 @@ async fn an_attended_transfer_consults_confers_then_hands_the_caller_over() {
 async fn an_agent_on_opus_is_transcoded_to_the_carriers_g711_both_ways() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let mut agent = Agent::launch(&app, AGENT_TONE).await;
-    agent.sign_in_with("acme", "agent1", "opus").await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp(
-        &app,
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        5_000,
-    );
-    agent.answer().await;
+    let (mut agent, caller, call, _id) = answered_call(&app, "opus", 5_000).await;
     let t0 = caller.now();
     tokio::time::sleep(Duration::from_millis(3000)).await;
     let stats = agent.stats().await;
