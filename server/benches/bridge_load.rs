@@ -534,8 +534,10 @@ async fn main() {
     *to_agents.window.lock().expect("lock") = Some((from, to));
     *to_callers.window.lock().expect("lock") = Some((from, to));
     let (cpu0, rss_calls) = server_usage(pid);
+    let (own0, _) = server_usage(std::process::id());
     tokio::time::sleep_until(tokio::time::Instant::from_std(to)).await;
     let (cpu1, _) = server_usage(pid);
+    let (own1, _) = server_usage(std::process::id());
     // Frames sent up to a second before the end have had time to arrive.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let loss = |l: &Ledger| {
