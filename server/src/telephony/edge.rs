@@ -257,6 +257,9 @@ impl SipEdge {
             settings.rtp_port_min,
             settings.rtp_port_max,
         );
+        let sessions = crate::webrtc::start(&media, data_dir, media_ip, store.clone())
+            .await
+            .context("starting WebRTC media")?;
         let edge = Arc::new(Edge {
             store,
             dialogs,
@@ -265,9 +268,7 @@ impl SipEdge {
             calls: Mutex::new(HashMap::new()),
             ports,
             prompts: Prompts::load().context("decoding the default prompts")?,
-            sessions: crate::webrtc::start(&media, data_dir, media_ip)
-                .await
-                .context("starting WebRTC media")?,
+            sessions,
             media,
             contact,
             media_ip,

@@ -52,6 +52,7 @@ pub async fn start(
     settings: &MediaSettings,
     data_dir: &Path,
     fallback_ip: IpAddr,
+    store: crate::store::Store,
 ) -> anyhow::Result<Sessions> {
     let socket = tokio::net::UdpSocket::bind(settings.webrtc_listen)
         .await
@@ -68,6 +69,7 @@ pub async fn start(
         hub,
         Arc::new(LocalRecordings::new(dir)),
         settings.record_calls,
+        store,
     );
     let s = sessions.clone();
     tokio::spawn(async move {

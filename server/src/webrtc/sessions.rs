@@ -121,15 +121,23 @@ pub struct Sessions {
     pub hub: Hub,
     pub recordings: Arc<dyn RecordingStore>,
     pub record_calls: bool,
+    /// To note on the call record who has the call after a transfer.
+    store: crate::store::Store,
 }
 
 impl Sessions {
-    pub fn new(hub: Hub, recordings: Arc<dyn RecordingStore>, record_calls: bool) -> Sessions {
+    pub fn new(
+        hub: Hub,
+        recordings: Arc<dyn RecordingStore>,
+        record_calls: bool,
+        store: crate::store::Store,
+    ) -> Sessions {
         Sessions {
             inner: Arc::new(Mutex::new(Inner::default())),
             hub,
             recordings,
             record_calls,
+            store,
         }
     }
 
@@ -535,14 +543,27 @@ impl Sessions {
                 let _ = bridge.send(BridgeCmd::Supervisor(None));
                 self.hub.attach(leg, Some((bridge.clone(), Party::Agent)));
                 let _ = bridge.send(BridgeCmd::AgentLeg(Some((leg, laws))));
-                let message = match inner.calls.get_mut(&id) {
+                let (message, tenant) = match inner.calls.get_mut(&id) {
                     Some(slot) => {
                         slot.consult = None;
                         slot.agent = other;
-                        slot.message(id, "ended")
+                        (slot.message(id, "ended"), slot.tenant)
                     }
                     None => return Ok(()),
                 };
+                // The record names the agent who has the call now.
+                let store = self.store.clone();
+                tokio::spawn(async move {
+                    let saved = async {
+                        let mut db = store.tenant_tx(tenant).await?;
+                        crate::store::call::assign_agent(&mut db, tenant, id, other).await?;
+                        db.commit().await
+                    }
+                    .await;
+                    if let Err(e) = saved {
+                        tracing::error!(error = %e, call_id = %id, "noting a transfer on the record failed");
+                    }
+                });
                 if let Some(desk) = inner.desks.get_mut(&user) {
                     desk.call = None;
                     if let Some(own) = desk.leg {
