@@ -564,6 +564,16 @@ async fn main() {
         "  server CPU: {:.1}% of one core -> {per_call:.1} µs per call per 20 ms",
         100.0 * cpu / seconds as f64
     );
+    let generator = (own1 - own0).as_secs_f64() / seconds as f64;
+    println!(
+        "  load generator (browsers, carrier media): {:.1}% of its core{}",
+        100.0 * generator,
+        if generator > 0.9 {
+            ": saturated, so loss and delay below are partly its own"
+        } else {
+            ""
+        }
+    );
     println!(
         "  caller -> agent: {sent_in} frames, {loss_in:.3}% lost, one-way delay p50 {p50_in:.2} ms, p99 {p99_in:.2} ms, max {max_in:.2} ms"
     );
