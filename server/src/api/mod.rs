@@ -9,13 +9,16 @@ pub mod audit;
 pub mod auth;
 pub mod calls;
 pub mod contacts;
+pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod ivr_flows;
 pub mod numbers;
 pub mod page;
 pub mod prompts;
 pub mod recordings;
+pub mod schedules;
 pub mod tenants;
 pub mod trunks;
 pub mod users;
@@ -125,6 +128,8 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(calls::router())
         .merge(prompts::router())
         .merge(recordings::router())
+        .merge(schedules::router())
+        .merge(ivr_flows::router())
 }
 
 /// The whole HTTP application.

@@ -13,6 +13,7 @@ pub mod api_key;
 pub mod audit;
 pub mod call;
 pub mod contact;
+pub mod document;
 pub mod embedded;
 pub mod phone_number;
 pub mod prompt;

@@ -9,6 +9,7 @@ mod helpers;
 mod isolation;
 mod rls;
 mod roles;
+mod routing;
 mod telephony;
 mod tenants;
 mod tokens;

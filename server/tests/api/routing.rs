@@ -1,0 +1,174 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{assert_problem, problem_fields, spawn_app};
+
+fn office_hours() -> Value {
+    json!({
+        "time_zone": "Europe/Sofia",
+        "weekly": { "mon": ["09:00-18:00"], "fri": ["09:00-17:00"] },
+        "holidays": ["2026-12-24"],
+        "overrides": { "2026-12-31": ["09:00-12:00"] }
+    })
+}
+
+fn flow_with(schedule: &str) -> Value {
+    json!({
+        "start": "hours",
+        "nodes": {
+            "hours": { "type": "hours", "schedule": schedule, "open": "menu", "closed": "closed" },
+            "closed": { "type": "hangup", "prompt": "closed" },
+            "menu": { "type": "menu", "prompt": "menu", "options": { "2": "support" }, "fallback": "support" },
+            "support": { "type": "queue", "queue": "support" }
+        }
+    })
+}
+
+#[tokio::test]
+async fn an_admin_keeps_schedules_and_flows_that_other_tenants_never_see() {
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/schedules",
+            &admin,
+            Some(json!({ "name": "office", "hours": office_hours() })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let schedule: Value = resp.json().await.expect("json");
+    let id = schedule["id"].as_str().expect("id").to_owned();
+    assert_eq!(schedule["hours"]["weekly"]["mon"][0], "09:00-18:00");
+
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/ivr-flows",
+            &admin,
+            Some(json!({ "name": "hotline", "flow": flow_with(&id) })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let flow: Value = resp.json().await.expect("json");
+    let flow_id = flow["id"].as_str().expect("id").to_owned();
+    assert_eq!(flow["flow"]["start"], "hours");
+
+    // Supervisors read; they do not write.
+    let supervisor = app.token("acme", "supervisor").await;
+    let (status, list) = app.get_json("/api/v1/ivr-flows", &supervisor).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list.as_array().map(Vec::len), Some(1));
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/schedules/{id}"),
+            &supervisor,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+
+    // Another tenant: 404 for each, and its flows cannot name our schedule.
+    let globex = app.token("globex", "admin").await;
+    for path in [
+        format!("/api/v1/schedules/{id}"),
+        format!("/api/v1/ivr-flows/{flow_id}"),
+    ] {
+        let (status, _) = app.get_json(&path, &globex).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{path}");
+    }
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/ivr-flows",
+            &globex,
+            Some(json!({ "name": "stolen", "flow": flow_with(&id) })),
+        )
+        .await;
+    let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem_fields(&problem), ["flow.nodes.hours.schedule"]);
+
+    // Names are unique per tenant; replace and delete.
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/schedules",
+            &admin,
+            Some(json!({ "name": "office", "hours": office_hours() })),
+        )
+        .await;
+    assert_problem(resp, StatusCode::CONFLICT, "name_taken").await;
+    let resp = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/schedules/{id}"),
+            &admin,
+            Some(json!({ "name": "office 24/7", "hours": { "time_zone": "UTC", "weekly": { "mon": ["00:00-24:00"] } } })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/ivr-flows/{flow_id}"),
+            &admin,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let (status, _) = app
+        .get_json(&format!("/api/v1/ivr-flows/{flow_id}"), &admin)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn invalid_hours_and_flows_are_refused_field_by_field() {
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let cases = [
+        (
+            "/api/v1/schedules",
+            json!({ "name": "x", "hours": { "time_zone": "Mars/Olympus" } }),
+            vec!["hours.time_zone"],
+        ),
+        (
+            "/api/v1/schedules",
+            json!({ "name": "x", "hours": { "time_zone": "UTC", "weekly": { "mon": ["18:00-09:00"] } } }),
+            vec!["hours.weekly.mon"],
+        ),
+        (
+            "/api/v1/schedules",
+            json!({ "name": "", "hours": { "time_zone": "UTC" } }),
+            vec!["name"],
+        ),
+        (
+            "/api/v1/ivr-flows",
+            json!({ "name": "x", "flow": { "start": "a", "nodes": { "a": { "type": "play", "prompt": "p", "next": "nowhere" } } } }),
+            vec!["flow"],
+        ),
+        (
+            "/api/v1/ivr-flows",
+            json!({ "name": "x", "flow": { "start": "a", "nodes": {
+            "a": { "type": "play", "prompt": "p", "next": "b" },
+            "b": { "type": "set_priority", "priority": 1, "next": "a" } } } }),
+            vec!["flow"],
+        ),
+    ];
+    for (path, body, fields) in cases {
+        let resp = app
+            .call(Method::POST, path, &admin, Some(body.clone()))
+            .await;
+        let problem =
+            assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem_fields(&problem), fields, "{body}");
+    }
+    // A node type that does not exist is a body of the wrong shape.
+    let resp = app
+        .call(Method::POST, "/api/v1/ivr-flows", &admin, Some(json!({ "name": "x", "flow": { "start": "a", "nodes": { "a": { "type": "teleport" } } } })))
+        .await;
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, list) = app.get_json("/api/v1/schedules", &admin).await;
+    assert_eq!(list, json!([]), "nothing was stored");
+}
