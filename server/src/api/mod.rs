@@ -7,6 +7,7 @@
 pub mod api_keys;
 pub mod audit;
 pub mod auth;
+pub mod blocked_numbers;
 pub mod calls;
 pub mod contacts;
 pub mod documents;
@@ -130,6 +131,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(recordings::router())
         .merge(schedules::router())
         .merge(ivr_flows::router())
+        .merge(blocked_numbers::router())
 }
 
 /// The whole HTTP application.

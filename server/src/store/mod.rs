@@ -11,6 +11,7 @@
 
 pub mod api_key;
 pub mod audit;
+pub mod blocked_number;
 pub mod call;
 pub mod contact;
 pub mod document;

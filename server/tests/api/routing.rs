@@ -172,3 +172,91 @@ async fn invalid_hours_and_flows_are_refused_field_by_field() {
     let (_, list) = app.get_json("/api/v1/schedules", &admin).await;
     assert_eq!(list, json!([]), "nothing was stored");
 }
+
+#[tokio::test]
+async fn a_blacklist_blocks_numbers_and_prefixes_of_its_own_tenant_until_they_expire() {
+    let app = spawn_app().await;
+    let supervisor = app.token("acme", "supervisor").await;
+    let block = |body: Value| {
+        app.call(
+            Method::POST,
+            "/api/v1/blocked-numbers",
+            &supervisor,
+            Some(body),
+        )
+    };
+    // A national format is read in acme's plan (US); a prefix stays a prefix.
+    let resp =
+        block(json!({ "pattern": "(555) 010-1001", "reason": "abusive", "treatment": "silent" }))
+            .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let exact: Value = resp.json().await.expect("json");
+    assert_eq!(exact["pattern"], "+15550101001");
+    let resp = block(json!({ "pattern": "+1900*" })).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let resp = block(json!({ "pattern": "+1555*", "expires_at": "2020-01-01T00:00:00Z" })).await;
+    let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem_fields(&problem), ["expires_at"]);
+    for (bad, why) in [
+        ("+19a*", "letters"),
+        ("hello", "not a number"),
+        ("+*", "empty prefix"),
+    ] {
+        let resp = block(json!({ "pattern": bad })).await;
+        let problem =
+            assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+        assert_eq!(problem_fields(&problem), ["pattern"], "{why}");
+    }
+    let resp = block(json!({ "pattern": "+15550101001" })).await;
+    assert_problem(resp, StatusCode::CONFLICT, "already_blocked").await;
+
+    // Matching: exact, prefix, other tenants' numbers untouched.
+    let acme = app.tenant_id("acme").await;
+    let globex = app.tenant_id("globex").await;
+    let now = chrono::Utc::now();
+    let check = |tenant, number: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let mut tx = store.tenant_tx(tenant).await.expect("tx");
+            switchboard::store::blocked_number::matching(&mut tx, tenant, number, now)
+                .await
+                .expect("query")
+                .map(|b| b.pattern)
+        }
+    };
+    assert_eq!(
+        check(acme, "+15550101001").await.as_deref(),
+        Some("+15550101001")
+    );
+    assert_eq!(check(acme, "+19005550000").await.as_deref(), Some("+1900*"));
+    assert_eq!(check(acme, "+15550101002").await, None);
+    assert_eq!(
+        check(globex, "+15550101001").await,
+        None,
+        "acme's list is acme's"
+    );
+
+    let globex_admin = app.token("globex", "admin").await;
+    let (_, list) = app.get_json("/api/v1/blocked-numbers", &globex_admin).await;
+    assert_eq!(list, json!([]));
+    let id = exact["id"].as_str().expect("id");
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/blocked-numbers/{id}"),
+            &globex_admin,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = app
+        .call(
+            Method::DELETE,
+            &format!("/api/v1/blocked-numbers/{id}"),
+            &supervisor,
+            None,
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    assert_eq!(check(acme, "+15550101001").await, None, "unblocked");
+}
