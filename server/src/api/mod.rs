@@ -18,6 +18,7 @@ pub mod ivr_flows;
 pub mod numbers;
 pub mod page;
 pub mod prompts;
+pub mod queues;
 pub mod recordings;
 pub mod schedules;
 pub mod tenants;
@@ -132,6 +133,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(schedules::router())
         .merge(ivr_flows::router())
         .merge(blocked_numbers::router())
+        .merge(queues::router())
 }
 
 /// The whole HTTP application.

@@ -18,6 +18,7 @@ pub mod document;
 pub mod embedded;
 pub mod phone_number;
 pub mod prompt;
+pub mod queue;
 pub mod refresh_token;
 pub mod tenant;
 pub mod trunk;

@@ -260,3 +260,126 @@ async fn a_blacklist_blocks_numbers_and_prefixes_of_its_own_tenant_until_they_ex
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     assert_eq!(check(acme, "+15550101001").await, None, "unblocked");
 }
+
+#[tokio::test]
+async fn queues_with_skills_and_members_stay_within_their_tenant() {
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let post = |path: &'static str, body: Value| app.call(Method::POST, path, &admin, Some(body));
+    let skill: Value = post("/api/v1/skills", json!({ "name": "billing" }))
+        .await
+        .json()
+        .await
+        .expect("json");
+    let skill_id = skill["id"].as_str().expect("id").to_owned();
+    let resp = post("/api/v1/skills", json!({ "name": "billing" })).await;
+    assert_problem(resp, StatusCode::CONFLICT, "name_taken").await;
+
+    let resp = post("/api/v1/queues", json!({ "name": "tier 2" })).await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let tier2: Value = resp.json().await.expect("json");
+    assert_eq!(tier2["strategy"], "longest_idle");
+    assert_eq!(tier2["ring_timeout_secs"], 20);
+    let resp = post(
+        "/api/v1/queues",
+        json!({ "name": "support", "strategy": "skills", "skill_id": skill_id, "min_level": 2,
+                "max_wait_secs": 300, "overflow_queue_id": tier2["id"], "announce_every_secs": 45 }),
+    )
+    .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let support: Value = resp.json().await.expect("json");
+    let support_id = support["id"].as_str().expect("id").to_owned();
+
+    let agent1 = app.user_id("acme", "agent1@acme.example").await;
+    let agent2 = app.user_id("acme", "agent2@acme.example").await;
+    let resp = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/queues/{support_id}/members"),
+            &admin,
+            Some(json!({ "user_ids": [agent1, agent2, agent1] })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let with_members: Value = resp.json().await.expect("json");
+    assert_eq!(with_members["members"].as_array().map(Vec::len), Some(2));
+    let resp = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{agent1}/skills"),
+            &admin,
+            Some(json!([{ "skill_id": skill_id, "level": 4 }])),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    // Bad settings, field by field.
+    let cases = [
+        (json!({ "name": "x", "strategy": "random" }), "strategy"),
+        (json!({ "name": "x", "strategy": "skills" }), "skill_id"),
+        (
+            json!({ "name": "x", "ring_timeout_secs": 1 }),
+            "ring_timeout_secs",
+        ),
+        (
+            json!({ "name": "x", "service_level_target": 101 }),
+            "service_level_target",
+        ),
+        (
+            json!({ "name": "x", "skill_id": "00000000-0000-0000-0000-000000000000" }),
+            "skill_id",
+        ),
+    ];
+    for (body, field) in cases {
+        let problem = assert_problem(
+            post("/api/v1/queues", body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        )
+        .await;
+        assert_eq!(problem_fields(&problem), [field]);
+    }
+    let resp = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/users/{agent1}/skills"),
+            &admin,
+            Some(json!([{ "skill_id": skill_id, "level": 9 }])),
+        )
+        .await;
+    assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+
+    // Another tenant: its users cannot be members, our queues and skills are not there.
+    let globex_agent = app.user_id("globex", "agent1@globex.example").await;
+    let resp = app
+        .call(
+            Method::PUT,
+            &format!("/api/v1/queues/{support_id}/members"),
+            &admin,
+            Some(json!({ "user_ids": [globex_agent] })),
+        )
+        .await;
+    let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem_fields(&problem), ["user_ids"]);
+    let globex = app.token("globex", "admin").await;
+    let (status, _) = app
+        .get_json(&format!("/api/v1/queues/{support_id}"), &globex)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/queues",
+            &globex,
+            Some(json!({ "name": "steal", "overflow_queue_id": support_id })),
+        )
+        .await;
+    let problem = assert_problem(resp, StatusCode::UNPROCESSABLE_ENTITY, "validation_failed").await;
+    assert_eq!(problem_fields(&problem), ["overflow_queue_id"]);
+    let (_, skills) = app.get_json("/api/v1/skills", &globex).await;
+    assert_eq!(skills, json!([]));
+    let (status, _) = app
+        .get_json(&format!("/api/v1/users/{agent1}/skills"), &globex)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
