@@ -47,14 +47,15 @@ create table blocked_number (
     -- An E.164 number, or a prefix ending in `*` (`+1900*`).
     pattern text not null,
     reason text,
-    -- busy (486), prompt (a message, then hang-up) or silent (hang up without a word).
+    -- busy (486) or silent (603, declined without a word). A spoken message comes with the
+    -- routing service's announcements.
     treatment text not null default 'busy',
     expires_at timestamptz,
     created_at timestamptz not null default now(),
     updated_at timestamptz not null default now(),
     constraint blocked_number_tenant_id_pattern_key unique (tenant_id, pattern),
     constraint blocked_number_pattern_check check (pattern ~ '^\+[0-9]{1,15}\*?$'),
-    constraint blocked_number_treatment_check check (treatment in ('busy', 'prompt', 'silent'))
+    constraint blocked_number_treatment_check check (treatment in ('busy', 'silent'))
 );
 
 alter table skill enable row level security;

@@ -15,7 +15,7 @@ pub struct BlockedNumber {
     /// E.164 (`+15550101001`), or a prefix ending in `*` (`+1900*`).
     pub pattern: String,
     pub reason: Option<String>,
-    /// `busy` (486), `prompt` (a message, then hang-up) or `silent` (hang up at once).
+    /// `busy` (486) or `silent` (603, declined without a word).
     pub treatment: String,
     /// After this the entry no longer blocks; none blocks for good.
     pub expires_at: Option<DateTime<Utc>>,

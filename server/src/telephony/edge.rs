@@ -552,12 +552,17 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
             .map(|c| c.values().filter(|a| a.trunk == trunk.id).count())
             .unwrap_or(0);
         let full = open >= max || on_trunk >= trunk.channel_limit as usize;
+        // The tenant's blacklist; the attempt is recorded all the same.
+        let blocked =
+            crate::store::blocked_number::matching(&mut db, tenant, &from_number, Utc::now())
+                .await?
+                .map(|b| b.treatment);
         call::insert(&mut db, &record).await?;
         db.commit().await?;
-        Ok::<_, sqlx::Error>((full, t.map(|t| t.locale).unwrap_or_default()))
+        Ok::<_, sqlx::Error>((full, t.map(|t| t.locale).unwrap_or_default(), blocked))
     }
     .await;
-    let (full, locale) = match admitted {
+    let (full, locale, blocked) = match admitted {
         Ok(v) => v,
         Err(e) => {
             tracing::error!(error = %e, "admitting a call failed");
@@ -573,6 +578,17 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         dtmf_digits: "",
         quality: json!({}),
     };
+    if let Some(treatment) = blocked {
+        // `silent`: declined without a word (603); `busy`: 486, as if the line were busy.
+        let (code, status) = if treatment == "silent" {
+            (603, StatusCode::Decline)
+        } else {
+            (486, StatusCode::BusyHere)
+        };
+        close_record(&edge.store, tenant, call_id, &reject("blocked", code)).await;
+        tracing::info!(tenant_id = %tenant, from = %from_number, treatment, "a blocked number was refused");
+        return refuse(tx, status, "blocked").await;
+    }
     if full {
         close_record(&edge.store, tenant, call_id, &reject("rejected", 503)).await;
         tracing::warn!(tenant_id = %tenant, "concurrent-call quota reached");

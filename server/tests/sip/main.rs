@@ -179,6 +179,66 @@ async fn dtmf_sent_to_the_prompt_test_lands_on_the_call_record() {
 }
 
 #[tokio::test]
+async fn a_blocked_caller_is_refused_with_the_tenants_treatment_and_still_recorded() {
+    let app = spawn_app().await;
+    let supervisor = app.token("acme", "supervisor").await;
+    // refused.xml calls from +15550109999.
+    let resp = app
+        .call(
+            Method::POST,
+            "/api/v1/blocked-numbers",
+            &supervisor,
+            Some(json!({ "pattern": "+15550109999", "reason": "abusive" })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let entry: Value = resp.json().await.expect("json");
+    assert!(
+        sipp(&app, "refused.xml", "+15550100100", &[("code", "486")]).await,
+        "busy: 486"
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(
+        (
+            calls[0]["hangup_cause"].as_str(),
+            calls[0]["sip_code"].as_i64()
+        ),
+        (Some("blocked"), Some(486))
+    );
+    // A prefix with the silent treatment; the exact entry gone.
+    let id = entry["id"].as_str().expect("id");
+    app.call(
+        Method::DELETE,
+        &format!("/api/v1/blocked-numbers/{id}"),
+        &supervisor,
+        None,
+    )
+    .await;
+    app.call(
+        Method::POST,
+        "/api/v1/blocked-numbers",
+        &supervisor,
+        Some(json!({ "pattern": "+1555010*", "treatment": "silent" })),
+    )
+    .await;
+    assert!(
+        sipp(&app, "refused.xml", "+15550100100", &[("code", "603")]).await,
+        "silent: 603"
+    );
+    // Another tenant's number is not affected by acme's list.
+    assert!(
+        sipp(
+            &app,
+            "call-audio.xml",
+            "+35924900100",
+            &[("from", "+15550109999")]
+        )
+        .await,
+        "globex takes the call"
+    );
+}
+
+#[tokio::test]
 async fn unknown_numbers_unknown_sources_and_a_full_quota_are_refused() {
     let app = spawn_app().await;
     assert!(
