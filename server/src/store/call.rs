@@ -27,7 +27,7 @@ pub struct CallRecord {
     /// From answer to end, in milliseconds (0 for unanswered calls).
     pub duration_ms: Option<i64>,
     /// `answered`, `no_answer`, `busy`, `cancelled`, `rejected`, `failed`, `max_duration`,
-    /// `crashed`.
+    /// `crashed`, `blocked` (the caller is on the tenant's blacklist).
     pub hangup_cause: Option<String>,
     /// `caller`, `callee` or `system`.
     pub hangup_side: Option<String>,
