@@ -44,7 +44,9 @@ create index queue_member_tenant_id_user_id_idx on queue_member (tenant_id, user
 
 alter table queue enable row level security;
 alter table queue force row level security;
-create policy queue_isolation on queue using (tenant_id = (select current_tenant_id()));
+-- Platform scope sees queues too: a number is pointed at a queue by a platform admin.
+create policy queue_isolation on queue
+    using (tenant_id = (select current_tenant_id()) or (select in_platform_scope()));
 alter table queue_member enable row level security;
 alter table queue_member force row level security;
 create policy queue_member_isolation on queue_member using (tenant_id = (select current_tenant_id()));

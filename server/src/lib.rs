@@ -10,6 +10,7 @@ pub mod auth;
 pub mod demo;
 pub mod domain;
 pub mod recording;
+pub mod routing;
 pub mod settings;
 pub mod startup;
 pub mod store;

@@ -70,6 +70,7 @@ impl Application {
             routing: Arc::new(routing),
             calls: sip.as_ref().map(SipEdge::control),
             sessions: sip.as_ref().map(SipEdge::sessions),
+            routers: sip.as_ref().map(SipEdge::routing),
         };
         Ok(Application {
             listener,

@@ -61,6 +61,17 @@ pub struct AppState {
     pub calls: Option<crate::telephony::CallControl>,
     /// The desks (WebSockets, browser media); `None` when the SIP edge is disabled.
     pub sessions: Option<crate::webrtc::Sessions>,
+    /// The tenants' routers; `None` when the SIP edge is disabled.
+    pub routers: Option<crate::routing::Routing>,
+}
+
+impl AppState {
+    /// Tell a tenant's router that its queues changed.
+    pub fn queues_changed(&self, tenant: crate::store::TenantId) {
+        if let Some(r) = &self.routers {
+            r.reload(tenant);
+        }
+    }
 }
 
 impl AppState {

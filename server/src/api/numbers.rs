@@ -65,25 +65,30 @@ fn check_destination(v: &mut Validator, destination: &str) {
         v.add(
             "destination",
             format!(
-                "must be one of {}, or agent:<user id>",
+                "must be one of {}, agent:<user id> or queue:<queue id>",
                 DESTINATIONS.join(", ")
             ),
         );
     }
 }
 
-/// A direct line must ring an agent of the number's own tenant.
+/// A direct line must ring an agent, and a queue number a queue, of the number's own tenant.
 async fn check_agent(
     conn: &mut sqlx::PgConnection,
     tenant: TenantId,
     destination: &str,
 ) -> Result<(), ApiError> {
-    if let Some(Destination::Agent(id)) = Destination::parse(destination)
-        && user::get(conn, tenant, id).await?.is_none()
-    {
+    let missing = match Destination::parse(destination) {
+        Some(Destination::Agent(id)) => user::get(conn, tenant, id).await?.is_none(),
+        Some(Destination::Queue(id)) => crate::store::queue::list(conn, tenant, Some(id))
+            .await?
+            .is_empty(),
+        _ => false,
+    };
+    if missing {
         return Err(ApiError::field(
             "destination",
-            "no such user in the number's tenant",
+            "no such user or queue in the number's tenant",
         ));
     }
     Ok(())

@@ -405,6 +405,7 @@ async fn get_agent_skills(
         .ok_or(ApiError::NotFound)?;
     let skills = queue::agent_skills(&mut tx, tenant, id).await?;
     tx.commit().await?;
+    state.queues_changed(tenant);
     Ok(axum::Json(skills))
 }
 
@@ -454,5 +455,6 @@ async fn set_agent_skills(
     .await?;
     let skills = queue::agent_skills(&mut tx, tenant, id).await?;
     tx.commit().await?;
+    state.queues_changed(tenant);
     Ok(axum::Json(skills))
 }

@@ -16,10 +16,12 @@ use uuid::Uuid;
 
 use super::{ApiError, AppState};
 use crate::domain::Role;
+use crate::routing::Routing;
 use crate::store::TenantId;
 use crate::telephony::media::BridgeCmd;
 use crate::webrtc::protocol::{ClientMessage, ServerMessage};
 use crate::webrtc::{DeskError, Sessions, TransferStep};
+use switchboard_acd::{AgentState, NotReadyReason};
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// SDP offers are a few KiB; nothing legitimate comes near this.
@@ -115,7 +117,7 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
             tokio::select! {
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(reply) = handle(&sessions, &user, &text).await
+                        if let Some(reply) = handle(&sessions, state.routers.as_ref(), &user, &text).await
                             && !send(&mut socket, &reply).await
                         {
                             break;
@@ -147,7 +149,41 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
 }
 
 /// One message from the browser; returns the reply, if any.
-async fn handle(sessions: &Sessions, user: &User, text: &str) -> Option<ServerMessage> {
+/// The agent's availability, for their tenant's router.
+fn set_state(
+    routing: Option<&Routing>,
+    user: &User,
+    state: &str,
+    reason: Option<String>,
+) -> Result<Option<ServerMessage>, DeskError> {
+    let state = match (state, reason) {
+        ("available", _) => AgentState::Available,
+        ("offline", _) => AgentState::Offline,
+        ("break", Some(r)) if !r.trim().is_empty() && r.len() <= 50 => {
+            AgentState::NotReady(NotReadyReason::Break(r.trim().to_owned()))
+        }
+        _ => {
+            return Err(DeskError {
+                code: "bad_state",
+                message: "state is available, offline, or break with a reason (1-50 characters)"
+                    .into(),
+            });
+        }
+    };
+    let routing = routing.ok_or(DeskError {
+        code: "unavailable",
+        message: "routing is not running on this node".into(),
+    })?;
+    routing.set_state(user.tenant, user.id, state);
+    Ok(None)
+}
+
+async fn handle(
+    sessions: &Sessions,
+    routing: Option<&Routing>,
+    user: &User,
+    text: &str,
+) -> Option<ServerMessage> {
     let msg = match serde_json::from_str::<ClientMessage>(text) {
         Ok(m) => m,
         Err(e) => {
@@ -161,6 +197,7 @@ async fn handle(sessions: &Sessions, user: &User, text: &str) -> Option<ServerMe
             message: "already signed in".into(),
         }),
         ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
+        ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::Offer { sdp, restart } => sessions
             .offer(user.id, sdp, restart)
             .await

@@ -81,8 +81,19 @@ pub(super) async fn drive(
                     if let Err(e) = leg.dialog.ringing(None, None) {
                         tracing::debug!(error = %e, "sending 180 failed");
                     }
-                    if let Destination::Agent(agent) = leg.destination {
-                        offer_to_agent(&edge, &mut call, &leg, agent).await;
+                    match leg.destination {
+                        Destination::Agent(agent) => {
+                            offer_to_agent(&edge, &mut call, &leg, agent).await;
+                        }
+                        Destination::Queue(queue) => edge.routing.arrived(
+                            leg.tenant,
+                            leg.id,
+                            queue,
+                            &leg.from_number,
+                            &leg.to_number,
+                            leg.events.clone(),
+                        ),
+                        _ => {}
                     }
                 }
                 Action::Reject(code) => {
@@ -118,8 +129,14 @@ pub(super) async fn drive(
                     if let Ok(mut calls) = edge.calls.lock() {
                         calls.remove(&leg.key);
                     }
-                    if matches!(leg.destination, Destination::Agent(_)) {
+                    if matches!(
+                        leg.destination,
+                        Destination::Agent(_) | Destination::Queue(_)
+                    ) {
                         edge.sessions.ended(leg.id);
+                    }
+                    if matches!(leg.destination, Destination::Queue(_)) {
+                        edge.routing.ended(leg.tenant, leg.id);
                     }
                     let outcome = match leg.media.take() {
                         Some(media) => media.finish().await,
@@ -266,8 +283,11 @@ async fn start_media(edge: &Arc<Edge>, leg: &mut Leg) {
         return;
     };
     let custom = custom_prompt(&edge.store, leg.tenant, leg.destination).await;
-    let bridge =
-        matches!(leg.destination, Destination::Agent(_)).then(|| bridge_for(edge, leg, session));
+    let bridge = matches!(
+        leg.destination,
+        Destination::Agent(_) | Destination::Queue(_)
+    )
+    .then(|| bridge_for(edge, leg, session));
     leg.media = Some(start_service(
         edge,
         sockets,

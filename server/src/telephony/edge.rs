@@ -151,6 +151,7 @@ pub(super) struct Edge {
     pub(super) ports: PortPool,
     pub(super) prompts: Prompts,
     pub(super) sessions: crate::webrtc::Sessions,
+    pub(super) routing: crate::routing::Routing,
     pub(super) media: MediaSettings,
     pub(super) contact: Uri,
     pub(super) media_ip: IpAddr,
@@ -260,6 +261,7 @@ impl SipEdge {
         let sessions = crate::webrtc::start(&media, data_dir, media_ip, store.clone())
             .await
             .context("starting WebRTC media")?;
+        let routers = crate::routing::Routing::new(store.clone(), sessions.clone());
         let edge = Arc::new(Edge {
             store,
             dialogs,
@@ -268,6 +270,7 @@ impl SipEdge {
             calls: Mutex::new(HashMap::new()),
             ports,
             prompts: Prompts::load().context("decoding the default prompts")?,
+            routing: routers,
             sessions,
             media,
             contact,
@@ -354,6 +357,11 @@ impl SipEdge {
         self.edge.sessions.clone()
     }
 
+    /// The routers of this node's tenants.
+    pub fn routing(&self) -> crate::routing::Routing {
+        self.edge.routing.clone()
+    }
+
     pub fn control(&self) -> CallControl {
         CallControl {
             edge: self.edge.clone(),
@@ -388,9 +396,15 @@ impl Edge {
 
     /// The timers of this node's calls.
     pub(super) fn call_config(&self, destination: Option<Destination>) -> CallConfig {
-        let person = matches!(destination, Some(Destination::Agent(_)));
+        let person = matches!(
+            destination,
+            Some(Destination::Agent(_) | Destination::Queue(_))
+        );
         CallConfig {
-            ring: if person {
+            ring: if let Some(Destination::Queue(_)) = destination {
+                // A queued call rings at the carrier while it waits (up to 10 minutes).
+                Duration::from_secs(600)
+            } else if person {
                 Duration::from_secs(self.media.agent_ring_secs)
             } else {
                 Duration::from_millis(self.settings.answer_delay_ms)
@@ -783,7 +797,7 @@ pub(super) fn start_service(
             let prompt = custom_prompt.as_deref().unwrap_or(&set.enter_digits);
             Service::prompt(params, prompt, set.digits.clone())
         }
-        Destination::Agent(_) => Service::relay(params),
+        Destination::Agent(_) | Destination::Queue(_) => Service::relay(params),
     };
     let remote = session
         .we_send()

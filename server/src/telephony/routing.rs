@@ -20,6 +20,8 @@ pub enum Destination {
     PromptDtmf,
     /// A direct line to one agent (`agent:<user id>`): the call rings on their desk.
     Agent(Uuid),
+    /// A queue (`queue:<queue id>`): the tenant's router offers the call to its agents.
+    Queue(Uuid),
 }
 
 impl Destination {
@@ -27,10 +29,15 @@ impl Destination {
         match s {
             "echo" => Some(Destination::Echo),
             "prompt_dtmf" => Some(Destination::PromptDtmf),
-            other => other
-                .strip_prefix("agent:")
-                .and_then(|id| Uuid::parse_str(id).ok())
-                .map(Destination::Agent),
+            other => {
+                let (kind, id) = other.split_once(':')?;
+                let id = Uuid::parse_str(id).ok()?;
+                match kind {
+                    "agent" => Some(Destination::Agent(id)),
+                    "queue" => Some(Destination::Queue(id)),
+                    _ => None,
+                }
+            }
         }
     }
 }

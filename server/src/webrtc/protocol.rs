@@ -72,6 +72,13 @@ pub enum ClientMessage {
     CancelConsult {
         call_id: Uuid,
     },
+    /// The agent's availability: `available`, `break` (with the tenant's reason code) or
+    /// `offline`. Logging out during a call takes effect when it ends.
+    State {
+        state: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     Ping,
 }
 
@@ -126,6 +133,14 @@ pub enum ServerMessage {
     Error {
         code: &'static str,
         message: String,
+    },
+    /// The agent's state as the router sees it: `offline`, `available`, `offered`,
+    /// `on_call`, `wrap_up`, `not_ready` (with a reason: the break's code, `missed`,
+    /// `disconnected`).
+    AgentState {
+        state: &'static str,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
     },
     /// Another tab or device of this user took over; this one is no longer the desk.
     Replaced,

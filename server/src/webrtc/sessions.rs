@@ -20,6 +20,7 @@ use super::hub::{Hub, LegNotice, Party};
 use super::protocol::ServerMessage;
 use crate::domain::Role;
 use crate::recording::RecordingStore;
+use crate::routing::Report;
 use crate::store::TenantId;
 use crate::telephony::media::BridgeCmd;
 
@@ -85,6 +86,18 @@ struct Slot {
     /// The agent consulted for an attended transfer, and the mode once they joined
     /// (`Consult`, then `Barge` for the three-way conference).
     consult: Option<(Uuid, Option<MonitorMode>)>,
+    /// A call offered by the router: where the agent's answer or refusal is reported.
+    routed: Option<Reporter>,
+}
+
+/// Tells a tenant's router what became of its offer.
+#[derive(Clone)]
+pub struct Reporter(Arc<dyn Fn(Report) + Send + Sync>);
+
+impl std::fmt::Debug for Reporter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Reporter")
+    }
 }
 
 impl Slot {
@@ -298,7 +311,74 @@ impl Sessions {
         to: &str,
         events: UnboundedSender<CallEvent>,
     ) -> Result<(), u16> {
+        self.ring_with(id, tenant, agent, from, to, events, None)
+    }
+
+    /// Offer a call of a queue to the agent the router picked; their answer or refusal goes
+    /// to `report`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn ring_routed(
+        &self,
+        id: Uuid,
+        tenant: TenantId,
+        agent: Uuid,
+        from: &str,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+        report: impl Fn(Report) + Send + Sync + 'static,
+    ) -> Result<(), u16> {
+        self.ring_with(
+            id,
+            tenant,
+            agent,
+            from,
+            to,
+            events,
+            Some(Reporter(Arc::new(report))),
+        )
+    }
+
+    /// The router took its offer back (rang out): the desk stops ringing.
+    pub fn withdraw(&self, id: Uuid, agent: Uuid) {
         let mut inner = self.lock();
+        if !inner
+            .calls
+            .get(&id)
+            .is_some_and(|s| s.agent == agent && s.bridge.is_none())
+        {
+            return;
+        }
+        if let Some(slot) = inner.calls.remove(&id)
+            && let Some(desk) = inner.desks.get_mut(&agent)
+        {
+            desk.call = None;
+            desk.send(slot.message(id, "ended"));
+        }
+    }
+
+    /// Send a message to a user's desk, if it is connected.
+    pub fn tell_user(&self, user: Uuid, message: ServerMessage) {
+        if let Some(desk) = self.lock().desks.get(&user) {
+            desk.send(message);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn ring_with(
+        &self,
+        id: Uuid,
+        tenant: TenantId,
+        agent: Uuid,
+        from: &str,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+        routed: Option<Reporter>,
+    ) -> Result<(), u16> {
+        let mut inner = self.lock();
+        if inner.calls.contains_key(&id) {
+            // One desk rings with a call at a time.
+            return Err(486);
+        }
         let desk = inner
             .desks
             .get_mut(&agent)
@@ -325,6 +405,7 @@ impl Sessions {
                 bridge: None,
                 supervisor: None,
                 consult: None,
+                routed,
             },
         );
         Ok(())
@@ -362,6 +443,12 @@ impl Sessions {
             return Err(refused("no_media", "the media session is not connected"));
         }
         let _ = slot.events.send(CallEvent::Accept);
+        if let Some(report) = &slot.routed {
+            (report.0)(Report::Answered {
+                call: id,
+                agent: user,
+            });
+        }
         Ok(())
     }
 
@@ -375,6 +462,23 @@ impl Sessions {
             .is_some_and(|s| s.consult.is_some_and(|(c, _)| c == user))
         {
             self.end_consult(&mut inner, id);
+            return Ok(());
+        }
+        let slot = Self::own_slot(&inner, user, id)?;
+        if slot.bridge.is_none()
+            && let Some(report) = slot.routed.clone()
+        {
+            // A refused offer goes back to the router; the caller keeps waiting.
+            if let Some(slot) = inner.calls.remove(&id)
+                && let Some(desk) = inner.desks.get_mut(&user)
+            {
+                desk.call = None;
+                desk.send(slot.message(id, "ended"));
+            }
+            (report.0)(Report::Refused {
+                call: id,
+                agent: user,
+            });
             return Ok(());
         }
         let slot = Self::own_slot(&inner, user, id)?;

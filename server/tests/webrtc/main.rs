@@ -278,9 +278,21 @@ async fn answered_call(
     (agent, caller, call, id)
 }
 
-/// Place a call with sipp in the background; resolves to whether sipp succeeded.
+/// Place a call with sipp to the direct line in the background; resolves to whether sipp
+/// succeeded.
 fn sipp(
     app: &TestApp,
+    scenario: &str,
+    keys: &[(&str, String)],
+    pause_ms: u64,
+) -> tokio::task::JoinHandle<bool> {
+    sipp_to(app, DIRECT_LINE, scenario, keys, pause_ms)
+}
+
+/// Place a call with sipp to `number` in the background.
+fn sipp_to(
+    app: &TestApp,
+    number: &str,
     scenario: &str,
     keys: &[(&str, String)],
     pause_ms: u64,
@@ -288,7 +300,7 @@ fn sipp(
     let mut cmd = std::process::Command::new("sipp");
     cmd.arg("-sf")
         .arg(e2e_dir().join(scenario))
-        .args(["-s", DIRECT_LINE, "-m", "1", "-nostdin", "-i", "127.0.0.1"])
+        .args(["-s", number, "-m", "1", "-nostdin", "-i", "127.0.0.1"])
         .args(["-timeout", "60s", "-p", &free_media_port().to_string()])
         .args(["-mp", &free_media_port().to_string()])
         .args(["-d", &pause_ms.to_string(), "-key", "from", "+15550101001"])
@@ -846,6 +858,86 @@ async fn an_agent_on_opus_is_transcoded_to_the_carriers_g711_both_ways() {
     );
     let record = ended_call(&app).await;
     assert_eq!(record["quality"]["agent"]["codec"], "opus", "{record}");
+}
+
+#[tokio::test]
+async fn a_queue_offers_its_call_to_an_available_member_who_answers_then_wraps_up() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let resp = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/queues",
+            &admin,
+            Some(json!({ "name": "support", "wrap_up_secs": 2 })),
+        )
+        .await;
+    let queue: Value = resp.json().await.expect("json");
+    let queue_id = queue["id"].as_str().expect("queue").to_owned();
+    let agent1 = app.user_id("acme", "agent1@acme.example").await;
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/queues/{queue_id}/members"),
+            &admin,
+            Some(json!({ "user_ids": [agent1] })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let platform = app.platform_token().await;
+    let acme = app.tenant_id("acme").await;
+    let line = json!({ "tenant_id": acme.0, "number": "+15550100199", "destination": format!("queue:{queue_id}") });
+    let resp = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/numbers",
+            &platform,
+            Some(line),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    // The SIP edge reloads its routing table when numbers change.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    agent.eval("softphone.setState('available')").await;
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'available')")
+        .await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        "+15550100199",
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        4_000,
+    );
+    let id = agent.answer().await;
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'on_call')")
+        .await;
+    let t0 = caller.now();
+    tokio::time::sleep(Duration::from_millis(2000)).await;
+    let heard = caller.audio(t0 + Duration::from_millis(300), caller.now());
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 2000.0,
+        "the caller hears the agent: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    // The caller hung up: wrap-up, then available again after the queue's 2 s.
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'wrap_up')")
+        .await;
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'available', 5000)")
+        .await;
+    let record = ended_call(&app).await;
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["hangup_cause"], "answered");
+    assert_eq!(record["agent_id"], agent1.as_str());
 }
 
 #[tokio::test]

@@ -1,0 +1,442 @@
+//! The routing service: one task per tenant runs the tenant's sans-IO router
+//! (`switchboard-acd`) behind a handle, fed by the call driver (a call for a queue arrived or
+//! ended) and the agents' desks (state changes, answers, refusals), and carries out its
+//! decisions: offers ring the agent's desk, withdrawn offers stop ringing, state changes are
+//! shown on the desk, overflowing calls are refused.
+//!
+//! The router of a tenant lives on one node at a time; everything reaches it through its
+//! command channel (no shared memory), which is the seam for moving it between nodes later.
+//!
+//! Until callers are answered with music and announcements, a queued call keeps ringing (180)
+//! at the carrier while it waits; `ring_all` queues ring one agent at a time.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use switchboard_acd::{
+    AgentId, AgentState, CallId, CallOutcome, Decision, NotReadyReason, Overflow, QueueConfig,
+    QueueId, Router, Strategy,
+};
+use switchboard_sip::call::Event as CallEvent;
+use tokio::sync::mpsc::{self, UnboundedSender};
+use uuid::Uuid;
+
+use crate::store::{Store, TenantId, queue};
+use crate::webrtc::Sessions;
+use crate::webrtc::protocol::ServerMessage;
+
+/// What the desks report to a tenant's router about its offers.
+#[derive(Debug, Clone, Copy)]
+pub enum Report {
+    Answered { call: Uuid, agent: Uuid },
+    Refused { call: Uuid, agent: Uuid },
+}
+
+enum Command {
+    Arrived {
+        call: Uuid,
+        queue: Uuid,
+        from: String,
+        to: String,
+        events: UnboundedSender<CallEvent>,
+    },
+    Ended {
+        call: Uuid,
+    },
+    State {
+        agent: Uuid,
+        state: AgentState,
+    },
+    Report(Report),
+    Reload,
+}
+
+/// The routers of this node's tenants. Cheap to clone.
+#[derive(Clone)]
+pub struct Routing {
+    tenants: Arc<Mutex<HashMap<TenantId, UnboundedSender<Command>>>>,
+    store: Store,
+    sessions: Sessions,
+}
+
+impl std::fmt::Debug for Routing {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Routing")
+    }
+}
+
+impl Routing {
+    pub fn new(store: Store, sessions: Sessions) -> Routing {
+        Routing {
+            tenants: Arc::default(),
+            store,
+            sessions,
+        }
+    }
+
+    fn send(&self, tenant: TenantId, command: Command) {
+        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let tx = tenants.entry(tenant).or_insert_with(|| {
+            let (tx, rx) = mpsc::unbounded_channel();
+            let task = Task::new(
+                tenant,
+                self.store.clone(),
+                self.sessions.clone(),
+                tx.clone(),
+            );
+            tokio::spawn(task.run(rx));
+            tx
+        });
+        let _ = tx.send(command);
+    }
+
+    /// A call for `queue` arrived; it rings at the carrier while it waits.
+    pub fn arrived(
+        &self,
+        tenant: TenantId,
+        call: Uuid,
+        queue: Uuid,
+        from: &str,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+    ) {
+        self.send(
+            tenant,
+            Command::Arrived {
+                call,
+                queue,
+                from: from.to_owned(),
+                to: to.to_owned(),
+                events,
+            },
+        );
+    }
+
+    /// A call of a queue ended (whatever its state).
+    pub fn ended(&self, tenant: TenantId, call: Uuid) {
+        self.send(tenant, Command::Ended { call });
+    }
+
+    /// An agent chose a state: `available`, `break` (with a reason) or `offline`.
+    pub fn set_state(&self, tenant: TenantId, agent: Uuid, state: AgentState) {
+        self.send(tenant, Command::State { agent, state });
+    }
+
+    /// Queues changed: reload them.
+    pub fn reload(&self, tenant: TenantId) {
+        if self
+            .tenants
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&tenant)
+        {
+            self.send(tenant, Command::Reload);
+        }
+    }
+}
+
+/// Stable small ids for the router, both ways.
+#[derive(Default)]
+struct Ids {
+    to_small: HashMap<Uuid, u64>,
+    to_uuid: HashMap<u64, Uuid>,
+    next: u64,
+}
+
+impl Ids {
+    fn small(&mut self, id: Uuid) -> u64 {
+        if let Some(n) = self.to_small.get(&id) {
+            return *n;
+        }
+        self.next += 1;
+        self.to_small.insert(id, self.next);
+        self.to_uuid.insert(self.next, id);
+        self.next
+    }
+
+    fn uuid(&self, n: u64) -> Option<Uuid> {
+        self.to_uuid.get(&n).copied()
+    }
+}
+
+struct Waiting {
+    from: String,
+    to: String,
+    events: UnboundedSender<CallEvent>,
+    agent: Option<Uuid>,
+}
+
+struct Task {
+    tenant: TenantId,
+    store: Store,
+    sessions: Sessions,
+    reports: UnboundedSender<Command>,
+    router: Router,
+    ids: Ids,
+    calls: HashMap<Uuid, Waiting>,
+    logged_in: HashMap<Uuid, ()>,
+}
+
+impl Task {
+    fn new(
+        tenant: TenantId,
+        store: Store,
+        sessions: Sessions,
+        reports: UnboundedSender<Command>,
+    ) -> Task {
+        Task {
+            tenant,
+            store,
+            sessions,
+            reports,
+            router: Router::new(),
+            ids: Ids::default(),
+            calls: HashMap::new(),
+            logged_in: HashMap::new(),
+        }
+    }
+
+    async fn load_queues(&mut self) {
+        let queues = match self.store.tenant_tx(self.tenant).await {
+            Ok(mut db) => {
+                let q = queue::list(&mut db, self.tenant, None).await;
+                let _ = db.commit().await;
+                q
+            }
+            Err(e) => Err(e),
+        };
+        let Ok(queues) = queues else {
+            tracing::error!(tenant_id = %self.tenant, "loading queues failed");
+            return;
+        };
+        for q in queues {
+            let s = &q.settings;
+            let strategy = match s.strategy.as_str() {
+                "round_robin" => Strategy::RoundRobin,
+                "fewest_calls" => Strategy::FewestCalls,
+                "skills" => Strategy::Skills,
+                // Ring-all needs one call ringing at several desks; until then, one at a time.
+                _ => Strategy::LongestIdle,
+            };
+            let secs = |v: Option<i32>| v.map(|s| Duration::from_secs(s.max(0) as u64));
+            let config = QueueConfig {
+                id: QueueId(self.ids.small(q.id)),
+                strategy,
+                priority: s.priority,
+                skill: s
+                    .skill_id
+                    .map(|k| (self.ids.small(k) as u32, s.min_level.clamp(1, 5) as u8)),
+                ring_timeout: Duration::from_secs(s.ring_timeout_secs.max(1) as u64),
+                wrap_up: Duration::from_secs(s.wrap_up_secs.max(0) as u64),
+                max_wait: secs(s.max_wait_secs),
+                max_len: s.max_len.map(|l| l.max(0) as usize),
+                overflow: match s.overflow_queue_id {
+                    Some(to) => Overflow::Queue(QueueId(self.ids.small(to))),
+                    None => Overflow::Leave,
+                },
+                announce_every: None,
+                service_level: Duration::from_secs(s.service_level_secs.max(0) as u64),
+            };
+            self.router.configure_queue(config);
+        }
+    }
+
+    /// Log an agent in to the router with the queues they serve and their skill levels.
+    async fn login(&mut self, agent: Uuid) {
+        let loaded = async {
+            let mut db = self.store.tenant_tx(self.tenant).await?;
+            let queues = queue::list(&mut db, self.tenant, None).await?;
+            let skills = queue::agent_skills(&mut db, self.tenant, agent).await?;
+            db.commit().await?;
+            Ok::<_, sqlx::Error>((queues, skills))
+        }
+        .await;
+        let Ok((queues, skills)) = loaded else {
+            tracing::error!(tenant_id = %self.tenant, %agent, "loading an agent's queues failed");
+            return;
+        };
+        let served: Vec<QueueId> = queues
+            .iter()
+            .filter(|q| q.members.contains(&agent))
+            .map(|q| QueueId(self.ids.small(q.id)))
+            .collect();
+        let levels: HashMap<u32, u8> = skills
+            .iter()
+            .map(|s| (self.ids.small(s.skill_id) as u32, s.level.clamp(1, 5) as u8))
+            .collect();
+        self.router
+            .login(AgentId(self.ids.small(agent)), &served, &levels);
+        self.logged_in.insert(agent, ());
+    }
+
+    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
+        self.load_queues().await;
+        loop {
+            let deadline = self.router.poll_timeout();
+            tokio::select! {
+                command = commands.recv() => {
+                    let Some(command) = command else { break };
+                    self.handle(command).await;
+                }
+                () = async {
+                    match deadline {
+                        Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                        None => std::future::pending().await,
+                    }
+                } => self.router.handle_timeout(Instant::now()),
+            }
+            self.carry_out();
+        }
+    }
+
+    async fn handle(&mut self, command: Command) {
+        let now = Instant::now();
+        match command {
+            Command::Arrived {
+                call,
+                queue,
+                from,
+                to,
+                events,
+            } => {
+                let (c, q) = (CallId(self.ids.small(call)), QueueId(self.ids.small(queue)));
+                if self.router.call_arrived(now, c, q, 0).is_err() {
+                    // No such queue (deleted since the number was set): the caller is refused.
+                    let _ = events.send(CallEvent::Refuse(480));
+                    return;
+                }
+                self.calls.insert(
+                    call,
+                    Waiting {
+                        from,
+                        to,
+                        events,
+                        agent: None,
+                    },
+                );
+            }
+            Command::Ended { call } => {
+                let c = CallId(self.ids.small(call));
+                match self.calls.remove(&call).and_then(|w| w.agent) {
+                    Some(agent) => {
+                        let _ = self
+                            .router
+                            .call_ended(now, c, AgentId(self.ids.small(agent)));
+                    }
+                    None => {
+                        let _ = self.router.caller_left(now, c);
+                    }
+                }
+            }
+            Command::State { agent, state } => {
+                if !self.logged_in.contains_key(&agent) {
+                    self.login(agent).await;
+                }
+                let _ = self
+                    .router
+                    .set_state(now, AgentId(self.ids.small(agent)), state);
+            }
+            Command::Report(Report::Answered { call, agent }) => {
+                let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
+                if self.router.answered(now, c, a).is_ok()
+                    && let Some(w) = self.calls.get_mut(&call)
+                {
+                    w.agent = Some(agent);
+                    // The record names the agent who took the call.
+                    let (store, tenant) = (self.store.clone(), self.tenant);
+                    tokio::spawn(async move {
+                        if let Ok(mut db) = store.tenant_tx(tenant).await {
+                            let _ = crate::store::call::assign_agent(&mut db, tenant, call, agent)
+                                .await;
+                            let _ = db.commit().await;
+                        }
+                    });
+                }
+            }
+            Command::Report(Report::Refused { call, agent }) => {
+                let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
+                let _ = self.router.refused(now, c, a);
+            }
+            Command::Reload => {
+                self.load_queues().await;
+                // Members and skills may have changed: log the agents in again.
+                let agents: Vec<Uuid> = self.logged_in.keys().copied().collect();
+                for agent in agents {
+                    self.login(agent).await;
+                }
+            }
+        }
+    }
+
+    /// Carry out the router's decisions.
+    fn carry_out(&mut self) {
+        while let Some(decision) = self.router.poll_output() {
+            match decision {
+                Decision::Offer { call, agent } => {
+                    let (Some(call), Some(agent)) = (self.ids.uuid(call.0), self.ids.uuid(agent.0))
+                    else {
+                        continue;
+                    };
+                    let Some(w) = self.calls.get(&call) else {
+                        continue;
+                    };
+                    let (tx, reports) = (w.events.clone(), self.reports.clone());
+                    let offered = self.sessions.ring_routed(
+                        call,
+                        self.tenant,
+                        agent,
+                        &w.from,
+                        &w.to,
+                        tx,
+                        move |r| {
+                            let _ = reports.send(Command::Report(r));
+                        },
+                    );
+                    if offered.is_err() {
+                        // The desk cannot take it (gone, or busy): the router moves on.
+                        let _ = self
+                            .reports
+                            .send(Command::Report(Report::Refused { call, agent }));
+                    }
+                }
+                Decision::CancelOffer { call, agent } => {
+                    if let (Some(call), Some(agent)) =
+                        (self.ids.uuid(call.0), self.ids.uuid(agent.0))
+                    {
+                        self.sessions.withdraw(call, agent);
+                    }
+                }
+                Decision::Ended {
+                    call,
+                    outcome: CallOutcome::Overflowed | CallOutcome::Rejected,
+                } => {
+                    if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.remove(&c)) {
+                        // Nowhere else to go yet: the caller hears "unavailable".
+                        let _ = w.events.send(CallEvent::Refuse(480));
+                    }
+                }
+                Decision::AgentChanged { agent, state, .. } => {
+                    if let Some(agent) = self.ids.uuid(agent.0) {
+                        let reason = match &state {
+                            AgentState::NotReady(NotReadyReason::Break(r)) => Some(r.clone()),
+                            AgentState::NotReady(NotReadyReason::Missed) => Some("missed".into()),
+                            AgentState::NotReady(NotReadyReason::Disconnected) => {
+                                Some("disconnected".into())
+                            }
+                            _ => None,
+                        };
+                        self.sessions.tell_user(
+                            agent,
+                            ServerMessage::AgentState {
+                                state: state.name(),
+                                reason,
+                            },
+                        );
+                    }
+                }
+                Decision::Ended { .. } | Decision::Announce { .. } | Decision::Requeued { .. } => {}
+            }
+        }
+    }
+}
