@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::auth::password;
 use crate::domain::{DialPlan, PhoneNumber};
 use crate::store::contact::{self, ContactFields, ContactPhone};
+use crate::store::queue::{self, QueueSettings, SkillLevel};
 use crate::store::tenant::{self, NewTenant};
 use crate::store::trunk::{self, TrunkFields};
 use crate::store::user::{self, NewUser};
@@ -39,6 +40,8 @@ struct DemoTenant {
     numbers: [(&'static str, &'static str, &'static str); 2],
     /// A direct line to one agent's desk: (number, the agent, label).
     direct_line: (&'static str, &'static str, &'static str),
+    /// The queue number: (number, label); it rings the `support` queue, served by both agents.
+    queue_line: (&'static str, &'static str),
     contacts: &'static [DemoContact],
 }
 
@@ -61,6 +64,7 @@ const TENANTS: [DemoTenant; 2] = [
             ("+15550100101", "prompt_dtmf", "Prompt and DTMF test"),
         ],
         direct_line: ("+15550100102", "agent1", "Alex Agent's direct line"),
+        queue_line: ("+15550100103", "Support hotline"),
         contacts: &[
             (
                 "Alice Johnson",
@@ -95,6 +99,7 @@ const TENANTS: [DemoTenant; 2] = [
             ("+35924900101", "prompt_dtmf", "Тест с подкана и DTMF"),
         ],
         direct_line: ("+35924900102", "agent1", "Пряка линия на Ана"),
+        queue_line: ("+35924900103", "Гореща линия"),
         contacts: &[
             (
                 "Иван Петров",
@@ -172,6 +177,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
         .await?;
         let (line, line_agent, line_label) = t.direct_line;
         let mut line_destination = None;
+        let mut agents = Vec::new();
         for (local, name, role) in t.people {
             let u = NewUser {
                 email: format!("{local}@{}", t.domain),
@@ -184,6 +190,9 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             if local == line_agent {
                 line_destination = Some(format!("agent:{user_id}"));
             }
+            if role == "agent" {
+                agents.push(user_id);
+            }
         }
         for (number, destination, label) in t.numbers {
             phone_number::insert(&mut ptx, new_id(), id, number, destination, Some(label)).await?;
@@ -192,6 +201,18 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             phone_number::insert(&mut ptx, new_id(), id, line, &destination, Some(line_label))
                 .await?;
         }
+        let support = seed_queues(ptx.conn(), id, &agents).await?;
+        let (queue_number, queue_label) = t.queue_line;
+        let destination = format!("queue:{support}");
+        phone_number::insert(
+            &mut ptx,
+            new_id(),
+            id,
+            queue_number,
+            &destination,
+            Some(queue_label),
+        )
+        .await?;
         let plan = DialPlan::for_country(t.country)
             .ok_or_else(|| anyhow::anyhow!("demo country {} has no dial plan", t.country))?;
         for (name, company, email, numbers) in t.contacts {
@@ -219,6 +240,48 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
     ptx.commit().await?;
     tracing::info!("demo tenants acme and globex created");
     Ok(true)
+}
+
+/// Skills and queues: `support` (longest idle, both agents, 10 s wrap-up, overflow to tier 2
+/// after 5 minutes) and `tier 2` (higher priority, the first agent, who has the skill).
+/// Returns the id of `support`.
+async fn seed_queues(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    agents: &[uuid::Uuid],
+) -> anyhow::Result<uuid::Uuid> {
+    let skill = queue::insert_skill(conn, tenant, "billing").await?;
+    let settings = |name: &str, priority: i32, overflow: Option<uuid::Uuid>| QueueSettings {
+        name: name.into(),
+        strategy: "longest_idle".into(),
+        priority,
+        skill_id: None,
+        min_level: 1,
+        ring_timeout_secs: 20,
+        wrap_up_secs: 10,
+        max_wait_secs: overflow.map(|_| 300),
+        max_len: None,
+        overflow_queue_id: overflow,
+        announce_every_secs: None,
+        service_level_secs: 20,
+        service_level_target: 80,
+    };
+    let tier2 = queue::save(conn, tenant, None, &settings("tier 2", 10, None))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("tier 2 not created"))?;
+    let support = queue::save(conn, tenant, None, &settings("support", 0, Some(tier2)))
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("support not created"))?;
+    queue::set_members(conn, tenant, support, agents).await?;
+    if let Some(first) = agents.first() {
+        queue::set_members(conn, tenant, tier2, &[*first]).await?;
+        let level = SkillLevel {
+            skill_id: skill.id,
+            level: 4,
+        };
+        queue::set_agent_skills(conn, tenant, *first, &[level]).await?;
+    }
+    Ok(support)
 }
 
 /// A shared trunk accepting calls from this machine, so `sipp` or `baresip` on localhost can
@@ -272,6 +335,11 @@ pub fn print_logins(addr: SocketAddr, sip: Option<SocketAddr>) {
             out.push_str(&format!(
                 "  {:<8} {line:<14} rings {agent}@{} in the browser\n",
                 t.slug, t.domain
+            ));
+            let (queue_line, _) = t.queue_line;
+            out.push_str(&format!(
+                "  {:<8} {queue_line:<14} queue \"support\": rings an available agent\n",
+                t.slug
             ));
         }
     }

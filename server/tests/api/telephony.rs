@@ -16,7 +16,15 @@ async fn the_demo_gives_each_tenant_its_service_numbers_and_only_its_own() {
         .iter()
         .filter_map(|n| n["number"].as_str())
         .collect();
-    assert_eq!(numbers, ["+15550100100", "+15550100101", "+15550100102"]);
+    assert_eq!(
+        numbers,
+        [
+            "+15550100100",
+            "+15550100101",
+            "+15550100102",
+            "+15550100103"
+        ]
+    );
     let (_, page) = app.get_json("/api/v1/numbers", &globex).await;
     assert!(!page.to_string().contains("+1555"));
     let acme_number = app.get_json("/api/v1/numbers", &acme).await.1["items"][0]["id"]
