@@ -226,6 +226,13 @@ struct Call {
     timer: u64,
 }
 
+impl Call {
+    /// The call's place in its queue's waiting line.
+    fn key(&self, id: CallId) -> CallKey {
+        (std::cmp::Reverse(self.priority), self.seq, id)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Timer {
     /// An offer's ring timeout.
@@ -415,7 +422,7 @@ impl Router {
         };
         c.queue = queue;
         c.timer += 1;
-        let (key, generation) = ((std::cmp::Reverse(c.priority), c.seq, call), c.timer);
+        let (key, generation) = (c.key(call), c.timer);
         let arrived = c.arrived;
         if full {
             self.overflow(now, call);
@@ -571,7 +578,7 @@ impl Router {
             c.offered.push(agent);
             // A ringing call is out of the waiting line, so free agents find the next one at
             // its head without skipping.
-            let key = (std::cmp::Reverse(c.priority), c.seq, call);
+            let key = c.key(call);
             if let Some(q) = self.queues.get_mut(&c.queue) {
                 q.waiting.remove(&key);
             }
@@ -616,7 +623,7 @@ impl Router {
             c.offered.retain(|a| *a != agent);
             if c.offered.is_empty() && c.connected.is_none() {
                 // Back in line, in its old place.
-                let key = (std::cmp::Reverse(c.priority), c.seq, call);
+                let key = c.key(call);
                 if let Some(q) = self.queues.get_mut(&c.queue) {
                     q.waiting.insert(key);
                 }
@@ -795,8 +802,7 @@ impl Router {
         if let Some(c) = self.calls.remove(&call)
             && let Some(q) = self.queues.get_mut(&c.queue)
         {
-            q.waiting
-                .remove(&(std::cmp::Reverse(c.priority), c.seq, call));
+            q.waiting.remove(&c.key(call));
         }
     }
 
@@ -806,7 +812,7 @@ impl Router {
         };
         let from = c.queue;
         let offered: Vec<AgentId> = c.offered.drain(..).collect();
-        let key = (std::cmp::Reverse(c.priority), c.seq, call);
+        let key = c.key(call);
         if let Some(q) = self.queues.get_mut(&from) {
             q.waiting.remove(&key);
             q.stats.overflowed += 1;
@@ -865,7 +871,7 @@ impl Router {
                     let Some(q) = self.queues.get(&c.queue) else {
                         continue;
                     };
-                    let key = (std::cmp::Reverse(c.priority), c.seq, call);
+                    let key = c.key(call);
                     let position = q.waiting.range(..key).count() + 1;
                     let per_call = if q.stats.answered > 0 {
                         q.stats.answered_wait / q.stats.answered as u32
@@ -958,10 +964,10 @@ impl Router {
             {
                 return Err(format!("{id:?} is connected to {a:?}, who is not on it"));
             }
-            let queued = self.queues.get(&c.queue).is_some_and(|q| {
-                q.waiting
-                    .contains(&(std::cmp::Reverse(c.priority), c.seq, *id))
-            });
+            let queued = self
+                .queues
+                .get(&c.queue)
+                .is_some_and(|q| q.waiting.contains(&c.key(*id)));
             if queued != (c.offered.is_empty() && c.connected.is_none()) {
                 return Err(format!(
                     "{id:?} is in line while ringing or connected, or out of line while waiting"

@@ -21,6 +21,46 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(list_audit_log))
 }
 
+/// Deletes one row of a tenant; the future borrows the connection.
+pub type Deleter = for<'c> fn(
+    &'c mut sqlx::PgConnection,
+    crate::store::TenantId,
+    Uuid,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<bool, sqlx::Error>> + Send + 'c>,
+>;
+
+/// Delete row `id` of the principal's tenant (who must have `role`) with `delete`, and audit
+/// it as `action` on `target`, in one transaction; 404 when there was no such row.
+#[allow(clippy::too_many_arguments)]
+pub async fn delete_audited(
+    state: &AppState,
+    principal: &Principal,
+    addr: Option<IpAddr>,
+    role: Role,
+    action: &'static str,
+    target: &'static str,
+    id: Uuid,
+    delete: Deleter,
+) -> Result<crate::store::TenantId, ApiError> {
+    let tenant = principal.require(role)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    if !delete(&mut tx, tenant, id).await? {
+        return Err(ApiError::NotFound);
+    }
+    let record = entry(
+        principal,
+        addr,
+        action,
+        target,
+        Some(id),
+        serde_json::json!({}),
+    );
+    audit::record(&mut tx, &record).await?;
+    tx.commit().await?;
+    Ok(tenant)
+}
+
 /// An audit entry for an action `principal` takes in its own tenant.
 pub fn entry(
     principal: &Principal,

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::audit::entry;
+use super::audit::{delete_audited, entry};
 use super::error::{ApiError, Validator};
 use super::extract::{ApiJson, ApiPath, ClientAddr, IdPath};
 use crate::auth::Principal;
@@ -150,20 +150,16 @@ async fn unblock_number(
     ClientAddr(addr): ClientAddr,
     ApiPath(IdPath { id }): ApiPath<IdPath>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = principal.require(Role::Supervisor)?;
-    let mut tx = state.store.tenant_tx(tenant).await?;
-    if !blocked_number::delete(&mut tx, tenant, id).await? {
-        return Err(ApiError::NotFound);
-    }
-    let record = entry(
+    delete_audited(
+        &state,
         &principal,
         addr,
+        Role::Supervisor,
         "blocked_number.delete",
         "blocked_number",
-        Some(id),
-        json!({}),
-    );
-    audit::record(&mut tx, &record).await?;
-    tx.commit().await?;
+        id,
+        |c, t, id| Box::pin(blocked_number::delete(c, t, id)),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

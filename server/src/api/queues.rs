@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use uuid::Uuid;
 
 use super::AppState;
-use super::audit::entry;
+use super::audit::{delete_audited, entry};
 use super::error::{ApiError, Validator};
 use super::extract::{ApiJson, ApiPath, ClientAddr, IdPath};
 use crate::auth::Principal;
@@ -238,24 +238,18 @@ async fn delete_queue(
     ClientAddr(addr): ClientAddr,
     ApiPath(IdPath { id }): ApiPath<IdPath>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = principal.require(Role::TenantAdmin)?;
-    let mut tx = state.store.tenant_tx(tenant).await?;
-    if !queue::delete(&mut tx, tenant, id).await? {
-        return Err(ApiError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        &entry(
-            &principal,
-            addr,
-            "queue.delete",
-            "queue",
-            Some(id),
-            json!({}),
-        ),
+    let tenant = delete_audited(
+        &state,
+        &principal,
+        addr,
+        Role::TenantAdmin,
+        "queue.delete",
+        "queue",
+        id,
+        |c, t, id| Box::pin(queue::delete(c, t, id)),
     )
     .await?;
-    tx.commit().await?;
+    state.queues_changed(tenant);
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -370,24 +364,17 @@ async fn delete_skill(
     ClientAddr(addr): ClientAddr,
     ApiPath(IdPath { id }): ApiPath<IdPath>,
 ) -> Result<StatusCode, ApiError> {
-    let tenant = principal.require(Role::TenantAdmin)?;
-    let mut tx = state.store.tenant_tx(tenant).await?;
-    if !queue::delete_skill(&mut tx, tenant, id).await? {
-        return Err(ApiError::NotFound);
-    }
-    audit::record(
-        &mut tx,
-        &entry(
-            &principal,
-            addr,
-            "skill.delete",
-            "skill",
-            Some(id),
-            json!({}),
-        ),
+    delete_audited(
+        &state,
+        &principal,
+        addr,
+        Role::TenantAdmin,
+        "skill.delete",
+        "skill",
+        id,
+        |c, t, id| Box::pin(queue::delete_skill(c, t, id)),
     )
     .await?;
-    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
