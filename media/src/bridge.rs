@@ -232,6 +232,12 @@ impl Bridge {
         self.next_tick.get_or_insert(now + TICK);
     }
 
+    /// Start the 20 ms tick now, before either side has sent anything (a caller on hold from
+    /// the start hears music at once; carriers that wait for our media first get it).
+    pub fn start(&mut self, now: Instant) {
+        self.start_ticking(now);
+    }
+
     /// A frame from the caller (trunk law).
     pub fn from_caller(&mut self, now: Instant, payload: &[u8]) {
         self.start_ticking(now);
@@ -489,6 +495,19 @@ mod tests {
         b.set_hold(false);
         b.from_agent(t0 + TICK, Law::Mu, &encode(Law::Mu, &tone(100)));
         assert!(matches!(drain(&mut b)[..], [BridgeOutput::ToCaller(_)]));
+    }
+
+    #[test]
+    fn a_bridge_started_on_hold_plays_music_before_anyone_speaks() {
+        let t0 = Instant::now();
+        let mut b = Bridge::new(Law::Mu, tone(2000), false);
+        b.set_hold(true);
+        assert_eq!(b.poll_timeout(), None, "no tick before the start");
+        b.start(t0);
+        b.handle_timeout(t0 + TICK);
+        assert!(
+            matches!(&drain(&mut b)[..], [BridgeOutput::ToCaller(m)] if energy(Law::Mu, m) > 1500)
+        );
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! The router of a tenant lives on one node at a time; everything reaches it through its
 //! command channel (no shared memory), which is the seam for moving it between nodes later.
 //!
-//! Until callers are answered with music and announcements, a queued call keeps ringing (180)
-//! at the carrier while it waits; `ring_all` queues ring one agent at a time.
+//! A queued call is answered at once and hears music on hold while it waits; the agent who
+//! accepts the offer joins its bridge. `ring_all` queues ring one agent at a time.
+//! Announcements of the position come with recorded prompts for them.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -302,8 +303,8 @@ impl Task {
             } => {
                 let (c, q) = (CallId(self.ids.small(call)), QueueId(self.ids.small(queue)));
                 if self.router.call_arrived(now, c, q, 0).is_err() {
-                    // No such queue (deleted since the number was set): the caller is refused.
-                    let _ = events.send(CallEvent::Refuse(480));
+                    // No such queue (deleted since the number was set): the call ends.
+                    let _ = events.send(CallEvent::LocalHangup);
                     return;
                 }
                 self.calls.insert(
@@ -412,8 +413,8 @@ impl Task {
                     outcome: CallOutcome::Overflowed | CallOutcome::Rejected,
                 } => {
                     if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.remove(&c)) {
-                        // Nowhere else to go yet: the caller hears "unavailable".
-                        let _ = w.events.send(CallEvent::Refuse(480));
+                        // Nowhere else to go yet: the call ends.
+                        let _ = w.events.send(CallEvent::LocalHangup);
                     }
                 }
                 Decision::AgentChanged { agent, state, .. } => {

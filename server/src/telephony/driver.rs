@@ -81,19 +81,8 @@ pub(super) async fn drive(
                     if let Err(e) = leg.dialog.ringing(None, None) {
                         tracing::debug!(error = %e, "sending 180 failed");
                     }
-                    match leg.destination {
-                        Destination::Agent(agent) => {
-                            offer_to_agent(&edge, &mut call, &leg, agent).await;
-                        }
-                        Destination::Queue(queue) => edge.routing.arrived(
-                            leg.tenant,
-                            leg.id,
-                            queue,
-                            &leg.from_number,
-                            &leg.to_number,
-                            leg.events.clone(),
-                        ),
-                        _ => {}
+                    if let Destination::Agent(agent) = leg.destination {
+                        offer_to_agent(&edge, &mut call, &leg, agent).await;
                     }
                 }
                 Action::Reject(code) => {
@@ -113,6 +102,17 @@ pub(super) async fn drive(
                         metrics::counter!("sip_invites_total", "outcome" => "answered")
                             .increment(1);
                         tracing::info!(call_id = %leg.id, tenant_id = %leg.tenant, "call answered");
+                        if let Destination::Queue(queue) = leg.destination {
+                            // Answered with music on hold; now the router looks for an agent.
+                            edge.routing.arrived(
+                                leg.tenant,
+                                leg.id,
+                                queue,
+                                &leg.from_number,
+                                &leg.to_number,
+                                leg.events.clone(),
+                            );
+                        }
                     }
                 }
                 Action::Hangup => {
@@ -270,8 +270,13 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession) -> BridgeIo {
         None
     };
     edge.sessions.bridged(leg.id, tx);
+    let mut bridge = Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some());
+    if matches!(leg.destination, Destination::Queue(_)) {
+        // Music until an agent takes the call.
+        bridge.set_hold(true);
+    }
     BridgeIo {
-        bridge: Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some()),
+        bridge,
         commands,
         hub: edge.sessions.hub.clone(),
         recording,

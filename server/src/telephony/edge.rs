@@ -396,15 +396,11 @@ impl Edge {
 
     /// The timers of this node's calls.
     pub(super) fn call_config(&self, destination: Option<Destination>) -> CallConfig {
-        let person = matches!(
-            destination,
-            Some(Destination::Agent(_) | Destination::Queue(_))
-        );
+        // A direct line rings until the agent answers; a queue answers at once and the caller
+        // hears music while the router finds an agent.
+        let person = matches!(destination, Some(Destination::Agent(_)));
         CallConfig {
-            ring: if let Some(Destination::Queue(_)) = destination {
-                // A queued call rings at the carrier while it waits (up to 10 minutes).
-                Duration::from_secs(600)
-            } else if person {
+            ring: if person {
                 Duration::from_secs(self.media.agent_ring_secs)
             } else {
                 Duration::from_millis(self.settings.answer_delay_ms)

@@ -266,12 +266,15 @@ pub fn spawn(
             .map(|a| a.ip().to_string())
             .unwrap_or_default()
     );
-    let mut bridged = bridge.map(|io| Bridged {
-        io,
-        agent: Outlet::new(),
-        supervisor: Outlet::new(),
-        agent_quality: None,
-        commands_open: true,
+    let mut bridged = bridge.map(|mut io| {
+        io.bridge.start(Instant::now());
+        Bridged {
+            io,
+            agent: Outlet::new(),
+            supervisor: Outlet::new(),
+            agent_quality: None,
+            commands_open: true,
+        }
     });
     tokio::spawn(async move {
         let mut remote = remote;

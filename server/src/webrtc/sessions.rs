@@ -123,6 +123,8 @@ impl Slot {
 struct Inner {
     desks: HashMap<Uuid, Desk>,
     calls: HashMap<Uuid, Slot>,
+    /// Bridges of answered calls that wait in a queue for an agent.
+    waiting: HashMap<Uuid, UnboundedSender<BridgeCmd>>,
     legs: HashMap<LegId, Uuid>,
     next_conn: u64,
 }
@@ -442,8 +444,23 @@ impl Sessions {
         {
             return Err(refused("no_media", "the media session is not connected"));
         }
+        let report = slot.routed.clone();
+        if let Some(bridge) = inner.waiting.remove(&id) {
+            // A queued call, answered already: the agent joins its bridge, the music stops.
+            drop(inner);
+            self.bridged(id, bridge.clone());
+            let _ = bridge.send(BridgeCmd::Hold(false));
+            if let Some(report) = report {
+                (report.0)(Report::Answered {
+                    call: id,
+                    agent: user,
+                });
+            }
+            return Ok(());
+        }
+        let slot = Self::own_slot(&inner, user, id)?;
         let _ = slot.events.send(CallEvent::Accept);
-        if let Some(report) = &slot.routed {
+        if let Some(report) = &report {
             (report.0)(Report::Answered {
                 call: id,
                 agent: user,
@@ -746,6 +763,8 @@ impl Sessions {
     pub fn bridged(&self, id: Uuid, bridge: UnboundedSender<BridgeCmd>) {
         let mut inner = self.lock();
         let Some(slot) = inner.calls.get_mut(&id) else {
+            // A queued call: its bridge waits for the agent who will accept it.
+            inner.waiting.insert(id, bridge);
             return;
         };
         slot.bridge = Some(bridge.clone());
@@ -763,6 +782,7 @@ impl Sessions {
     /// Call `id` ended: free the agent and any supervisor.
     pub fn ended(&self, id: Uuid) {
         let mut inner = self.lock();
+        inner.waiting.remove(&id);
         let Some(slot) = inner.calls.remove(&id) else {
             return;
         };

@@ -861,7 +861,7 @@ async fn an_agent_on_opus_is_transcoded_to_the_carriers_g711_both_ways() {
 }
 
 #[tokio::test]
-async fn a_queue_offers_its_call_to_an_available_member_who_answers_then_wraps_up() {
+async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap_up() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
     // The demo's queue "support" on +15550100103, with a short wrap-up for the test.
@@ -899,9 +899,28 @@ async fn a_queue_offers_its_call_to_an_available_member_who_answers_then_wraps_u
         "+15550100103",
         "webrtc/caller.xml",
         &[("rtp_port", caller.port.to_string())],
-        4_000,
+        8_000,
     );
-    let id = agent.answer().await;
+    // The call is answered at once: the caller hears music while the agent's desk rings.
+    let id = agent
+        .eval("softphone.until(() => softphone.incoming && softphone.incoming.call_id)")
+        .await;
+    let id = id.as_str().expect("call id").to_owned();
+    let t_ring = caller.now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let waiting = caller.audio(t_ring + Duration::from_millis(200), caller.now());
+    assert!(
+        rms(&waiting) > 1000.0,
+        "music while waiting: {}",
+        rms(&waiting)
+    );
+    assert!(tone_level(&waiting, AGENT_TONE) < 300.0, "no agent yet");
+    agent.eval(&format!("softphone.accept('{id}')")).await;
+    agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
+        ))
+        .await;
     agent
         .eval("softphone.until(() => softphone.agentState === 'on_call')")
         .await;
