@@ -932,6 +932,19 @@ impl Router {
         })
     }
 
+    /// The agents who serve a queue, with their states. A scan of the tenant's agents: for
+    /// live views, not for routing decisions.
+    pub fn members(&self, queue: QueueId) -> Vec<(AgentId, &AgentState)> {
+        let mut out: Vec<(AgentId, &AgentState)> = self
+            .agents
+            .iter()
+            .filter(|(_, a)| a.queues.iter().any(|(q, _)| *q == queue))
+            .map(|(id, a)| (*id, &a.state))
+            .collect();
+        out.sort_by_key(|(id, _)| *id);
+        out
+    }
+
     /// A queue's counters.
     pub fn stats(&self, queue: QueueId) -> Option<QueueStats> {
         self.queues.get(&queue).map(|q| q.stats)

@@ -176,6 +176,11 @@ fn ring_all_rings_everyone_and_the_first_answer_takes_the_call() {
         Err(RouterError::NotOffered)
     );
     r.check().expect("invariants");
+    // The live view: every member with their state.
+    let members = r.members(SUPPORT);
+    assert_eq!(members.len(), 3);
+    assert_eq!(members[1], (AgentId(2), &AgentState::OnCall(CallId(1))));
+    assert_eq!(members[0].1, &AgentState::Available);
 }
 
 #[test]

@@ -51,6 +51,41 @@ enum Command {
     },
     Report(Report),
     Reload,
+    Live {
+        queue: Uuid,
+        reply: tokio::sync::oneshot::Sender<Live>,
+    },
+}
+
+/// A queue now: who waits, how long, the agents by state, today's counters.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct Live {
+    pub waiting: Vec<LiveCall>,
+    pub agents: Vec<LiveAgent>,
+    pub offered: u64,
+    pub answered: u64,
+    pub answered_in_service_level: u64,
+    pub abandoned: u64,
+    pub overflowed: u64,
+    /// Percent of answered calls answered within the service-level time; none before the
+    /// first answer.
+    pub service_level_percent: Option<f64>,
+}
+
+/// A call waiting in a queue.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LiveCall {
+    pub call_id: Uuid,
+    pub from: String,
+    pub waiting_secs: u64,
+}
+
+/// A member of a queue and their state.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct LiveAgent {
+    pub user_id: Uuid,
+    /// `offline`, `available`, `offered`, `on_call`, `wrap_up`, `not_ready`.
+    pub state: &'static str,
 }
 
 /// The routers of this node's tenants. Cheap to clone.
@@ -122,6 +157,13 @@ impl Routing {
     /// An agent chose a state: `available`, `break` (with a reason) or `offline`.
     pub fn set_state(&self, tenant: TenantId, agent: Uuid, state: AgentState) {
         self.send(tenant, Command::State { agent, state });
+    }
+
+    /// A queue's live state, from its tenant's router.
+    pub async fn live(&self, tenant: TenantId, queue: Uuid) -> Option<Live> {
+        let (reply, rx) = tokio::sync::oneshot::channel();
+        self.send(tenant, Command::Live { queue, reply });
+        rx.await.ok()
     }
 
     /// Queues changed: reload them.
@@ -359,6 +401,10 @@ impl Task {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
                 let _ = self.router.refused(now, c, a);
             }
+            Command::Live { queue, reply } => {
+                let q = QueueId(self.ids.small(queue));
+                let _ = reply.send(self.live(q, now));
+            }
             Command::Reload => {
                 self.load_queues().await;
                 // Members and skills may have changed: log the agents in again.
@@ -367,6 +413,49 @@ impl Task {
                     self.login(agent).await;
                 }
             }
+        }
+    }
+
+    fn live(&self, q: QueueId, now: Instant) -> Live {
+        let waiting = self
+            .router
+            .waiting(q, now)
+            .into_iter()
+            .filter_map(|(c, wait)| {
+                let call_id = self.ids.uuid(c.0)?;
+                Some(LiveCall {
+                    call_id,
+                    from: self
+                        .calls
+                        .get(&call_id)
+                        .map(|w| w.from.clone())
+                        .unwrap_or_default(),
+                    waiting_secs: wait.as_secs(),
+                })
+            })
+            .collect();
+        let agents = self
+            .router
+            .members(q)
+            .into_iter()
+            .filter_map(|(a, state)| {
+                Some(LiveAgent {
+                    user_id: self.ids.uuid(a.0)?,
+                    state: state.name(),
+                })
+            })
+            .collect();
+        let stats = self.router.stats(q).unwrap_or_default();
+        Live {
+            waiting,
+            agents,
+            offered: stats.offered,
+            answered: stats.answered,
+            answered_in_service_level: stats.answered_in_service_level,
+            abandoned: stats.abandoned,
+            overflowed: stats.overflowed,
+            service_level_percent: (stats.answered > 0)
+                .then(|| 100.0 * stats.answered_in_service_level as f64 / stats.answered as f64),
         }
     }
 

@@ -27,6 +27,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_queues, create_queue))
         .routes(routes!(get_queue, replace_queue, delete_queue))
         .routes(routes!(set_members))
+        .routes(routes!(live_queue))
         .routes(routes!(list_skills, create_skill))
         .routes(routes!(delete_skill))
         .routes(routes!(get_agent_skills, set_agent_skills))
@@ -251,6 +252,28 @@ async fn delete_queue(
     .await?;
     state.queues_changed(tenant);
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/queues/{id}/live", tag = "routing", params(("id" = Uuid, Path)),
+    responses((status = 200, body = crate::routing::Live, description = "Calls waiting, agents by state, today's counters"),
+              (status = 404, body = super::error::Problem), (status = 503, body = super::error::Problem)))]
+async fn live_queue(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(IdPath { id }): ApiPath<IdPath>,
+) -> Result<axum::Json<crate::routing::Live>, ApiError> {
+    let tenant = principal.require(Role::Supervisor)?;
+    let routers = state.routers.clone().ok_or(ApiError::Unavailable)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    if queue::list(&mut tx, tenant, Some(id)).await?.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    tx.commit().await?;
+    let live = routers
+        .live(tenant, id)
+        .await
+        .ok_or(ApiError::Unavailable)?;
+    Ok(axum::Json(live))
 }
 
 /// Who serves a queue.

@@ -915,6 +915,25 @@ async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap
         rms(&waiting)
     );
     assert!(tone_level(&waiting, AGENT_TONE) < 300.0, "no agent yet");
+    // The supervisors' live view of the queue agrees.
+    let supervisor = app.token("acme", "supervisor").await;
+    let (status, live) = app
+        .get_json(&format!("/api/v1/queues/{support}/live"), &supervisor)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(live["offered"], 1, "{live}");
+    let ringing = live["agents"]
+        .as_array()
+        .expect("agents")
+        .iter()
+        .find(|a| a["user_id"] == agent1.as_str())
+        .map(|a| a["state"].clone());
+    assert_eq!(ringing, Some(json!("offered")), "{live}");
+    let globex = app.token("globex", "supervisor").await;
+    let (status, _) = app
+        .get_json(&format!("/api/v1/queues/{support}/live"), &globex)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
     agent.eval(&format!("softphone.accept('{id}')")).await;
     agent
         .eval(&format!(
