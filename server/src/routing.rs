@@ -50,6 +50,9 @@ enum Command {
         state: AgentState,
     },
     Report(Report),
+    Disconnected {
+        agent: Uuid,
+    },
     Reload,
     Live {
         queue: Uuid,
@@ -164,6 +167,11 @@ impl Routing {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.send(tenant, Command::Live { queue, reply });
         rx.await.ok()
+    }
+
+    /// An agent's desk has been gone past its grace period.
+    pub fn disconnected(&self, tenant: TenantId, agent: Uuid) {
+        self.send(tenant, Command::Disconnected { agent });
     }
 
     /// Queues changed: reload them.
@@ -400,6 +408,13 @@ impl Task {
             Command::Report(Report::Refused { call, agent }) => {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
                 let _ = self.router.refused(now, c, a);
+            }
+            Command::Disconnected { agent } => {
+                if self.logged_in.contains_key(&agent) {
+                    let _ = self
+                        .router
+                        .disconnected(now, AgentId(self.ids.small(agent)));
+                }
             }
             Command::Live { queue, reply } => {
                 let q = QueueId(self.ids.small(queue));

@@ -42,6 +42,9 @@ pub struct MediaSettings {
     pub record_calls: bool,
     /// How long a call for an agent rings before it is given up (480).
     pub agent_ring_secs: u64,
+    /// How long an agent's desk may stay disconnected (a reload, a network change) before
+    /// the router makes them not ready ("disconnected"). A call already bridged stays.
+    pub desk_grace_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -187,6 +190,7 @@ impl Default for Settings {
                 recordings_dir: None,
                 record_calls: true,
                 agent_ring_secs: 30,
+                desk_grace_secs: 30,
             },
             log: LogSettings {
                 format: LogFormat::Human,

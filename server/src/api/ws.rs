@@ -146,6 +146,17 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
     sessions.disconnect(user.id, conn);
     let _ = socket.send(Message::Close(None)).await;
     tracing::info!(user_id = %user.id, "desk disconnected");
+    // A reload or a network change reconnects within the grace period; otherwise the agent is
+    // not ready any more, so no call is offered to a desk that is gone.
+    if let Some(routing) = state.routers.clone() {
+        let grace = std::time::Duration::from_secs(state.settings.media.desk_grace_secs);
+        tokio::spawn(async move {
+            tokio::time::sleep(grace).await;
+            if !sessions.is_connected(user.id) {
+                routing.disconnected(user.tenant, user.id);
+            }
+        });
+    }
 }
 
 /// One message from the browser; returns the reply, if any.

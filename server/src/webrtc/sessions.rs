@@ -196,6 +196,14 @@ impl Sessions {
         conn
     }
 
+    /// Whether `user`'s desk has a WebSocket now.
+    pub fn is_connected(&self, user: Uuid) -> bool {
+        self.lock()
+            .desks
+            .get(&user)
+            .is_some_and(|d| d.conn.is_some())
+    }
+
     /// The WebSocket `conn` of `user` closed. The media leg and any call stay: the page may be
     /// reloading.
     pub fn disconnect(&self, user: Uuid, conn: u64) {

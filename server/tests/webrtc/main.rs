@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use helpers::{PASSWORD, TestApp, spawn_app};
+use helpers::{PASSWORD, TestApp, spawn_app, spawn_app_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use switchboard_media::dtmf::DtmfReceiver;
@@ -980,6 +980,58 @@ async fn a_call_to_an_agent_who_is_not_signed_in_is_refused_at_once() {
     let record = ended_call(&app).await;
     assert_eq!(record["hangup_cause"], "no_answer", "{record}");
     assert_eq!(record["sip_code"], 480);
+}
+
+/// The state of `agent` in the live view of acme's queue `support`.
+async fn support_state(app: &TestApp, agent: &str) -> Value {
+    let supervisor = app.token("acme", "supervisor").await;
+    let (_, queues) = app.get_json("/api/v1/queues", &supervisor).await;
+    let support = queues
+        .as_array()
+        .and_then(|q| q.iter().find(|q| q["name"] == "support"))
+        .and_then(|q| q["id"].as_str())
+        .expect("the demo's support queue")
+        .to_owned();
+    let (_, live) = app
+        .get_json(&format!("/api/v1/queues/{support}/live"), &supervisor)
+        .await;
+    live["agents"]
+        .as_array()
+        .and_then(|a| a.iter().find(|a| a["user_id"] == agent))
+        .map(|a| a["state"].clone())
+        .unwrap_or(Value::Null)
+}
+
+#[tokio::test]
+async fn an_agent_whose_desk_stays_gone_past_the_grace_is_made_not_ready() {
+    let app = spawn_app_with(|s| s.media.desk_grace_secs = 1).await;
+    let agent = app.user_id("acme", "agent1@acme.example").await;
+    let token = app.token("acme", "agent1").await;
+    let mut ws = desk_socket(&app, &token).await;
+    ws.send(Message::text(
+        json!({ "type": "state", "state": "available" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let changed = next_json(&mut ws).await;
+    assert_eq!(
+        (changed["type"].as_str(), changed["state"].as_str()),
+        (Some("agent_state"), Some("available"))
+    );
+    assert_eq!(support_state(&app, &agent).await, "available");
+    ws.send(Message::text(
+        json!({ "type": "state", "state": "break" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    assert_eq!(
+        next_json(&mut ws).await["code"],
+        "bad_state",
+        "a break needs a reason"
+    );
+    drop(ws);
+    tokio::time::sleep(Duration::from_millis(1800)).await;
+    assert_eq!(support_state(&app, &agent).await, "not_ready");
 }
 
 #[tokio::test]
