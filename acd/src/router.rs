@@ -108,8 +108,6 @@ pub enum CallOutcome {
     Abandoned,
     /// It went out of the router by overflow.
     Overflowed,
-    /// It was refused at the door (no such queue).
-    Rejected,
 }
 
 /// What the router decided.
@@ -358,7 +356,7 @@ impl Router {
         match a.state {
             AgentState::OnCall(_) => Ok(()),
             AgentState::Offered(call) => {
-                self.take_back(now, call, agent, false);
+                self.take_back(call, agent, false);
                 self.change(
                     now,
                     agent,
@@ -617,8 +615,9 @@ impl Router {
         }
     }
 
-    /// Take an offer back from an agent (timeout, refusal, another agent answered).
-    fn take_back(&mut self, now: Instant, call: CallId, agent: AgentId, cancel: bool) {
+    /// Take an offer back from an agent who let it ring out, refused it or went away; the
+    /// call goes back to its place in line.
+    fn take_back(&mut self, call: CallId, agent: AgentId, cancel: bool) {
         if let Some(c) = self.calls.get_mut(&call) {
             c.offered.retain(|a| *a != agent);
             if c.offered.is_empty() && c.connected.is_none() {
@@ -632,7 +631,6 @@ impl Router {
         if cancel {
             self.out.push_back(Decision::CancelOffer { call, agent });
         }
-        let _ = now;
     }
 
     /// The agent answered the call they were offered.
@@ -704,7 +702,7 @@ impl Router {
     }
 
     fn decline(&mut self, now: Instant, call: CallId, agent: AgentId, timed_out: bool) {
-        self.take_back(now, call, agent, timed_out);
+        self.take_back(call, agent, timed_out);
         if let Some(c) = self.calls.get_mut(&call) {
             c.declined.push(agent);
         }

@@ -441,11 +441,12 @@ impl Endpoint {
                 (None, Law::Mu) => Codec::PCMU,
                 (None, Law::A) => Codec::PCMA,
             };
-            let pts: Vec<(Pt, Codec)> = writer
+            // No allocation on this per-frame path: the payload type is looked up in place.
+            let pt: Option<Pt> = writer
                 .payload_params()
-                .map(|p| (p.pt(), p.spec().codec))
-                .collect();
-            let Some(pt) = pts.iter().find(|(_, c)| *c == wanted).map(|(pt, _)| *pt) else {
+                .find(|p| p.spec().codec == wanted)
+                .map(|p| p.pt());
+            let Some(pt) = pt else {
                 return Err(WebRtcError::Refused(format!(
                     "{wanted} is not negotiated with this leg"
                 )));

@@ -11,7 +11,7 @@
 //! accepts the offer joins its bridge. `ring_all` queues ring one agent at a time.
 //! Announcements of the position come with recorded prompts for them.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -226,7 +226,7 @@ struct Task {
     router: Router,
     ids: Ids,
     calls: HashMap<Uuid, Waiting>,
-    logged_in: HashMap<Uuid, ()>,
+    logged_in: HashSet<Uuid>,
 }
 
 impl Task {
@@ -244,7 +244,7 @@ impl Task {
             router: Router::new(),
             ids: Ids::default(),
             calls: HashMap::new(),
-            logged_in: HashMap::new(),
+            logged_in: HashSet::new(),
         }
     }
 
@@ -318,7 +318,7 @@ impl Task {
             .collect();
         self.router
             .login(AgentId(self.ids.small(agent)), &served, &levels);
-        self.logged_in.insert(agent, ());
+        self.logged_in.insert(agent);
     }
 
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
@@ -381,7 +381,7 @@ impl Task {
                 }
             }
             Command::State { agent, state } => {
-                if !self.logged_in.contains_key(&agent) {
+                if !self.logged_in.contains(&agent) {
                     self.login(agent).await;
                 }
                 let _ = self
@@ -410,7 +410,7 @@ impl Task {
                 let _ = self.router.refused(now, c, a);
             }
             Command::Disconnected { agent } => {
-                if self.logged_in.contains_key(&agent) {
+                if self.logged_in.contains(&agent) {
                     let _ = self
                         .router
                         .disconnected(now, AgentId(self.ids.small(agent)));
@@ -423,7 +423,7 @@ impl Task {
             Command::Reload => {
                 self.load_queues().await;
                 // Members and skills may have changed: log the agents in again.
-                let agents: Vec<Uuid> = self.logged_in.keys().copied().collect();
+                let agents: Vec<Uuid> = self.logged_in.iter().copied().collect();
                 for agent in agents {
                     self.login(agent).await;
                 }
@@ -514,7 +514,7 @@ impl Task {
                 }
                 Decision::Ended {
                     call,
-                    outcome: CallOutcome::Overflowed | CallOutcome::Rejected,
+                    outcome: CallOutcome::Overflowed,
                 } => {
                     if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.remove(&c)) {
                         // Nowhere else to go yet: the call ends.

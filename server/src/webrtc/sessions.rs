@@ -358,6 +358,11 @@ impl Sessions {
         {
             return;
         }
+        Self::stop_ringing(&mut inner, id, agent);
+    }
+
+    /// An offer that will not be answered: the desk stops ringing and is free.
+    fn stop_ringing(inner: &mut Inner, id: Uuid, agent: Uuid) {
         if let Some(slot) = inner.calls.remove(&id)
             && let Some(desk) = inner.desks.get_mut(&agent)
         {
@@ -494,12 +499,7 @@ impl Sessions {
             && let Some(report) = slot.routed.clone()
         {
             // A refused offer goes back to the router; the caller keeps waiting.
-            if let Some(slot) = inner.calls.remove(&id)
-                && let Some(desk) = inner.desks.get_mut(&user)
-            {
-                desk.call = None;
-                desk.send(slot.message(id, "ended"));
-            }
+            Self::stop_ringing(&mut inner, id, user);
             (report.0)(Report::Refused {
                 call: id,
                 agent: user,
