@@ -62,6 +62,15 @@ async fn the_openapi_document_describes_the_routes() {
         "/api/v1/calls/{id}",
         "/api/v1/prompts/{name}",
         "/api/v1/audit-log",
+        "/api/v1/calls/{id}/recording",
+        "/api/v1/queues",
+        "/api/v1/queues/{id}/members",
+        "/api/v1/queues/{id}/live",
+        "/api/v1/skills",
+        "/api/v1/users/{id}/skills",
+        "/api/v1/schedules/{id}",
+        "/api/v1/ivr-flows/{id}",
+        "/api/v1/blocked-numbers",
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} missing");
     }
