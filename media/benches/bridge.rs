@@ -150,7 +150,7 @@ fn main() {
                     }
                     BridgeOutput::ToCaller(p) => services[i].push(&p),
                     BridgeOutput::Record(r) => recorded += r.len() as u64,
-                    BridgeOutput::ToSupervisor { .. } => {}
+                    BridgeOutput::ToSupervisor { .. } | BridgeOutput::AnnouncementDone => {}
                 }
             }
             while let Some(rtp) = services[i].poll_transmit(now) {

@@ -11,8 +11,13 @@
 //! 20 ms, from the frames each side sent since the last tick (a side that sent nothing is
 //! silent). While the recording is paused the frames are silence, so the file keeps its
 //! timeline and the paused span is provably empty.
+//!
+//! While the caller is on hold (queued, or in an IVR) the bridge can play them an
+//! announcement (an IVR prompt, their position in the queue) in place of the music; it reports
+//! [`BridgeOutput::AnnouncementDone`] when the announcement has played.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::g711::{FRAME_SAMPLES, Law, transcode};
@@ -70,6 +75,8 @@ pub enum BridgeOutput {
     ToSupervisor { law: Law, payload: Vec<u8> },
     /// 20 ms of the recording: interleaved stereo samples (caller, agent).
     Record(Vec<i16>),
+    /// The announcement has played to its end (not sent when it was stopped).
+    AnnouncementDone,
 }
 
 /// A span of the recording that was paused, in ms from its start.
@@ -112,6 +119,10 @@ pub struct Bridge {
     /// Music on hold (8 kHz samples), looped.
     music: Vec<i16>,
     music_pos: usize,
+    /// Whether hold plays the music (an IVR waiting for keys is silent).
+    music_on: bool,
+    /// The announcement playing to a caller on hold, and how far it has played.
+    announcement: Option<(Arc<[i16]>, usize)>,
     caller: Side,
     agent: Side,
     whisper: Side,
@@ -146,6 +157,8 @@ impl Bridge {
             mute: false,
             music,
             music_pos: 0,
+            music_on: true,
+            announcement: None,
             caller: Side::default(),
             agent: Side::default(),
             whisper: Side::default(),
@@ -185,8 +198,33 @@ impl Bridge {
             && self.supervisor.is_none()
     }
 
+    /// Hold on or off; taking the caller off hold ends any announcement (an agent is there).
     pub fn set_hold(&mut self, on: bool) {
         self.hold = on;
+        if !on {
+            self.announcement = None;
+        }
+    }
+
+    /// Whether hold plays music (on by default) or silence.
+    pub fn set_music(&mut self, on: bool) {
+        self.music_on = on;
+    }
+
+    /// Play `samples` (8 kHz) to the caller while on hold, in place of the music, replacing
+    /// any announcement playing.
+    pub fn play(&mut self, samples: Arc<[i16]>) {
+        self.announcement = Some((samples, 0));
+    }
+
+    /// Stop the announcement (e.g. the caller pressed a key); no `AnnouncementDone` follows.
+    pub fn stop_announcement(&mut self) {
+        self.announcement = None;
+    }
+
+    /// Whether an announcement is playing.
+    pub fn is_announcing(&self) -> bool {
+        self.announcement.is_some()
     }
 
     pub fn set_mute(&mut self, on: bool) {
@@ -310,6 +348,25 @@ impl Bridge {
         }
     }
 
+    /// The next 20 ms a caller on hold hears: the announcement, else the music (or silence).
+    fn next_on_hold(&mut self) -> Vec<i16> {
+        if let Some((samples, pos)) = &mut self.announcement {
+            let end = (*pos + FRAME_SAMPLES).min(samples.len());
+            let mut frame = samples[*pos..end].to_vec();
+            frame.resize(FRAME_SAMPLES, 0);
+            *pos = end;
+            if end == samples.len() {
+                self.announcement = None;
+                self.out.push_back(BridgeOutput::AnnouncementDone);
+            }
+            return frame;
+        }
+        if !self.music_on {
+            return vec![0; FRAME_SAMPLES];
+        }
+        self.next_music()
+    }
+
     fn next_music(&mut self) -> Vec<i16> {
         if self.music.is_empty() {
             return vec![0; FRAME_SAMPLES];
@@ -330,7 +387,7 @@ impl Bridge {
         let agent_spoke = std::mem::take(&mut self.agent_spoke);
         let consult = matches!(self.supervisor, Some((MonitorMode::Consult, _)));
         if self.hold || consult {
-            let music = self.next_music();
+            let music = self.next_on_hold();
             self.out
                 .push_back(BridgeOutput::ToCaller(encode(self.caller_law, &music)));
             if let Some(law) = self.agent_law {
@@ -508,6 +565,50 @@ mod tests {
         assert!(
             matches!(&drain(&mut b)[..], [BridgeOutput::ToCaller(m)] if energy(Law::Mu, m) > 1500)
         );
+    }
+
+    #[test]
+    fn an_announcement_replaces_the_music_once_then_the_music_or_silence_returns() {
+        let t0 = Instant::now();
+        let mut b = Bridge::new(Law::Mu, tone(2000), false);
+        b.set_hold(true);
+        b.start(t0);
+        // 1.5 frames of a loud announcement: two frames, the second padded with silence.
+        let loud: Arc<[i16]> = vec![8000i16; FRAME_SAMPLES * 3 / 2].into();
+        b.play(loud.clone());
+        assert!(b.is_announcing());
+        b.handle_timeout(t0 + TICK * 2);
+        let out = drain(&mut b);
+        let frames: Vec<i64> = out
+            .iter()
+            .filter_map(|o| match o {
+                BridgeOutput::ToCaller(p) => Some(energy(Law::Mu, p)),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(frames.len(), 2);
+        assert!(frames[0] > 7000, "the announcement, not the music");
+        assert_eq!(
+            out.iter()
+                .filter(|o| **o == BridgeOutput::AnnouncementDone)
+                .count(),
+            1
+        );
+        assert!(!b.is_announcing());
+        // The music is back.
+        b.handle_timeout(t0 + TICK * 3);
+        assert!(
+            matches!(&drain(&mut b)[..], [BridgeOutput::ToCaller(m)] if (1500..3000).contains(&energy(Law::Mu, m)))
+        );
+        // Music off (an IVR waiting for keys): silence. A stopped announcement reports nothing.
+        b.set_music(false);
+        b.play(loud);
+        b.stop_announcement();
+        b.handle_timeout(t0 + TICK * 4);
+        match &drain(&mut b)[..] {
+            [BridgeOutput::ToCaller(p)] => assert_eq!(energy(Law::Mu, p), 0),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]

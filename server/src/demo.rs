@@ -9,6 +9,7 @@ use serde_json::json;
 use crate::auth::password;
 use crate::domain::{DialPlan, PhoneNumber};
 use crate::store::contact::{self, ContactFields, ContactPhone};
+use crate::store::document::{self, Kind};
 use crate::store::queue::{self, QueueSettings, SkillLevel};
 use crate::store::tenant::{self, NewTenant};
 use crate::store::trunk::{self, TrunkFields};
@@ -42,6 +43,8 @@ struct DemoTenant {
     direct_line: (&'static str, &'static str, &'static str),
     /// The queue number: (number, label); it rings the `support` queue, served by both agents.
     queue_line: (&'static str, &'static str),
+    /// The main line: (number, label); it answers with the `main menu` IVR flow.
+    ivr_line: (&'static str, &'static str),
     contacts: &'static [DemoContact],
 }
 
@@ -65,6 +68,7 @@ const TENANTS: [DemoTenant; 2] = [
         ],
         direct_line: ("+15550100102", "agent1", "Alex Agent's direct line"),
         queue_line: ("+15550100103", "Support hotline"),
+        ivr_line: ("+15550100104", "Main line (IVR)"),
         contacts: &[
             (
                 "Alice Johnson",
@@ -100,6 +104,7 @@ const TENANTS: [DemoTenant; 2] = [
         ],
         direct_line: ("+35924900102", "agent1", "Пряка линия на Ана"),
         queue_line: ("+35924900103", "Гореща линия"),
+        ivr_line: ("+35924900104", "Централа (IVR)"),
         contacts: &[
             (
                 "Иван Петров",
@@ -213,6 +218,17 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             Some(queue_label),
         )
         .await?;
+        let flow = seed_flow(ptx.conn(), id, t.time_zone, support).await?;
+        let (ivr_number, ivr_label) = t.ivr_line;
+        phone_number::insert(
+            &mut ptx,
+            new_id(),
+            id,
+            ivr_number,
+            &format!("flow:{flow}"),
+            Some(ivr_label),
+        )
+        .await?;
         let plan = DialPlan::for_country(t.country)
             .ok_or_else(|| anyhow::anyhow!("demo country {} has no dial plan", t.country))?;
         for (name, company, email, numbers) in t.contacts {
@@ -262,7 +278,7 @@ async fn seed_queues(
         max_wait_secs: overflow.map(|_| 300),
         max_len: None,
         overflow_queue_id: overflow,
-        announce_every_secs: None,
+        announce_every_secs: Some(30),
         service_level_secs: 20,
         service_level_target: 80,
     };
@@ -282,6 +298,61 @@ async fn seed_queues(
         queue::set_agent_skills(conn, tenant, *first, &[level]).await?;
     }
     Ok(support)
+}
+
+/// The business hours `office hours` (every day 07:00-23:00 in the tenant's time zone) and
+/// the flow `main menu`: closed hours hear `closed` and the call ends; open hours hear
+/// `welcome`, then the menu: 1 (sales, priority 5) or 2 (support), both into `support`, which
+/// is also where a caller who presses nothing goes. Returns the flow's id.
+async fn seed_flow(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    time_zone: &str,
+    support: uuid::Uuid,
+) -> anyhow::Result<uuid::Uuid> {
+    let every_day = ["07:00-23:00"];
+    let hours = json!({
+        "time_zone": time_zone,
+        "weekly": {
+            "mon": every_day, "tue": every_day, "wed": every_day, "thu": every_day,
+            "fri": every_day, "sat": every_day, "sun": every_day,
+        },
+    });
+    let schedule = document::insert(
+        conn,
+        tenant,
+        Kind::Schedule,
+        new_id(),
+        "office hours",
+        &hours,
+    )
+    .await?;
+    let flow = json!({
+        "start": "hours",
+        "nodes": {
+            "hours": { "type": "hours", "schedule": schedule.id.to_string(),
+                       "open": "welcome", "closed": "closed" },
+            "closed": { "type": "hangup", "prompt": "closed" },
+            "welcome": { "type": "play", "prompt": "welcome", "next": "menu" },
+            "menu": { "type": "menu", "prompt": "menu-sales-support",
+                      "options": { "1": "sales", "2": "support" },
+                      "timeout_secs": 5, "retries": 2, "invalid_prompt": "invalid",
+                      "fallback": "support" },
+            "sales": { "type": "set_priority", "priority": 5, "next": "topic_sales" },
+            "topic_sales": { "type": "set_variable", "name": "topic", "value": "sales",
+                             "next": "queue" },
+            "support": { "type": "set_variable", "name": "topic", "value": "support",
+                         "next": "queue" },
+            "queue": { "type": "queue", "queue": support.to_string() },
+        },
+    });
+    // Checked like a flow saved through the API.
+    let parsed: switchboard_ivr::Flow = serde_json::from_value(flow.clone())?;
+    parsed
+        .validate()
+        .map_err(|e| anyhow::anyhow!("the demo flow is invalid: {e:?}"))?;
+    let doc = document::insert(conn, tenant, Kind::IvrFlow, new_id(), "main menu", &flow).await?;
+    Ok(doc.id)
 }
 
 /// A shared trunk accepting calls from this machine, so `sipp` or `baresip` on localhost can
@@ -339,6 +410,11 @@ pub fn print_logins(addr: SocketAddr, sip: Option<SocketAddr>) {
             let (queue_line, _) = t.queue_line;
             out.push_str(&format!(
                 "  {:<8} {queue_line:<14} queue \"support\": rings an available agent\n",
+                t.slug
+            ));
+            let (ivr_line, _) = t.ivr_line;
+            out.push_str(&format!(
+                "  {:<8} {ivr_line:<14} IVR \"main menu\": 1 sales, 2 support (open 07:00-23:00)\n",
                 t.slug
             ));
         }

@@ -7,9 +7,9 @@
 //! The router of a tenant lives on one node at a time; everything reaches it through its
 //! command channel (no shared memory), which is the seam for moving it between nodes later.
 //!
-//! A queued call is answered at once and hears music on hold while it waits; the agent who
-//! accepts the offer joins its bridge. `ring_all` queues ring one agent at a time.
-//! Announcements of the position come with recorded prompts for them.
+//! A queued call is answered at once and hears music on hold while it waits, with its position
+//! and expected wait announced every `announce_every_secs`; the agent who accepts the offer
+//! joins its bridge. `ring_all` queues ring one agent at a time.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -24,24 +24,36 @@ use tokio::sync::mpsc::{self, UnboundedSender};
 use uuid::Uuid;
 
 use crate::store::{Store, TenantId, queue};
+use crate::telephony::media::CallNotice;
 use crate::webrtc::Sessions;
-use crate::webrtc::protocol::ServerMessage;
+use crate::webrtc::protocol::{OfferDetails, ServerMessage};
 
 /// What the desks report to a tenant's router about its offers.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Report {
     Answered { call: Uuid, agent: Uuid },
     Refused { call: Uuid, agent: Uuid },
 }
 
+/// An answered call handed to the router, with what the agent is told about it and how the
+/// router reaches the call.
+#[derive(Debug)]
+pub struct Arrival {
+    pub call: Uuid,
+    pub queue: Uuid,
+    /// Higher goes first within the queue (from the IVR's `set_priority`).
+    pub priority: i32,
+    pub from: String,
+    pub to: String,
+    pub details: OfferDetails,
+    /// The call's state machine (a desk that accepts or hangs up reports there).
+    pub events: UnboundedSender<CallEvent>,
+    /// The call's driver: announcements, and giving up.
+    pub notices: UnboundedSender<CallNotice>,
+}
+
 enum Command {
-    Arrived {
-        call: Uuid,
-        queue: Uuid,
-        from: String,
-        to: String,
-        events: UnboundedSender<CallEvent>,
-    },
+    Arrived(Arrival),
     Ended {
         call: Uuid,
     },
@@ -130,26 +142,9 @@ impl Routing {
         let _ = tx.send(command);
     }
 
-    /// A call for `queue` arrived; it rings at the carrier while it waits.
-    pub fn arrived(
-        &self,
-        tenant: TenantId,
-        call: Uuid,
-        queue: Uuid,
-        from: &str,
-        to: &str,
-        events: UnboundedSender<CallEvent>,
-    ) {
-        self.send(
-            tenant,
-            Command::Arrived {
-                call,
-                queue,
-                from: from.to_owned(),
-                to: to.to_owned(),
-                events,
-            },
-        );
+    /// An answered call waits for an agent of a queue, hearing music.
+    pub fn arrived(&self, tenant: TenantId, arrival: Arrival) {
+        self.send(tenant, Command::Arrived(arrival));
     }
 
     /// A call of a queue ended (whatever its state).
@@ -212,9 +207,7 @@ impl Ids {
 }
 
 struct Waiting {
-    from: String,
-    to: String,
-    events: UnboundedSender<CallEvent>,
+    arrival: Arrival,
     agent: Option<Uuid>,
 }
 
@@ -286,7 +279,7 @@ impl Task {
                     Some(to) => Overflow::Queue(QueueId(self.ids.small(to))),
                     None => Overflow::Leave,
                 },
-                announce_every: None,
+                announce_every: secs(s.announce_every_secs.filter(|s| *s > 0)),
                 service_level: Duration::from_secs(s.service_level_secs.max(0) as u64),
             };
             self.router.configure_queue(config);
@@ -344,28 +337,26 @@ impl Task {
     async fn handle(&mut self, command: Command) {
         let now = Instant::now();
         match command {
-            Command::Arrived {
-                call,
-                queue,
-                from,
-                to,
-                events,
-            } => {
-                let (c, q) = (CallId(self.ids.small(call)), QueueId(self.ids.small(queue)));
-                if self.router.call_arrived(now, c, q, 0).is_err() {
-                    // No such queue (deleted since the number was set): the call ends.
-                    let _ = events.send(CallEvent::LocalHangup);
-                    return;
-                }
+            Command::Arrived(arrival) => {
+                let (call, priority) = (arrival.call, arrival.priority);
+                let (c, q) = (
+                    CallId(self.ids.small(call)),
+                    QueueId(self.ids.small(arrival.queue)),
+                );
+                // Inserted first: the router may offer the call at once.
                 self.calls.insert(
                     call,
                     Waiting {
-                        from,
-                        to,
-                        events,
+                        arrival,
                         agent: None,
                     },
                 );
+                if self.router.call_arrived(now, c, q, priority).is_err() {
+                    // No such queue (deleted since the number was set): the call ends.
+                    if let Some(w) = self.calls.remove(&call) {
+                        let _ = w.arrival.notices.send(CallNotice::GiveUp);
+                    }
+                }
             }
             Command::Ended { call } => {
                 let c = CallId(self.ids.small(call));
@@ -443,7 +434,7 @@ impl Task {
                     from: self
                         .calls
                         .get(&call_id)
-                        .map(|w| w.from.clone())
+                        .map(|w| w.arrival.from.clone())
                         .unwrap_or_default(),
                     waiting_secs: wait.as_secs(),
                 })
@@ -486,13 +477,14 @@ impl Task {
                     let Some(w) = self.calls.get(&call) else {
                         continue;
                     };
-                    let (tx, reports) = (w.events.clone(), self.reports.clone());
+                    let (tx, reports) = (w.arrival.events.clone(), self.reports.clone());
                     let offered = self.sessions.ring_routed(
                         call,
                         self.tenant,
                         agent,
-                        &w.from,
-                        &w.to,
+                        &w.arrival.from,
+                        &w.arrival.to,
+                        &w.arrival.details,
                         tx,
                         move |r| {
                             let _ = reports.send(Command::Report(r));
@@ -517,8 +509,20 @@ impl Task {
                     outcome: CallOutcome::Overflowed,
                 } => {
                     if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.remove(&c)) {
-                        // Nowhere else to go yet: the call ends.
-                        let _ = w.events.send(CallEvent::LocalHangup);
+                        // Nowhere else to go: the caller hears that all agents are busy.
+                        let _ = w.arrival.notices.send(CallNotice::GiveUp);
+                    }
+                }
+                Decision::Announce {
+                    call,
+                    position,
+                    expected_wait,
+                } => {
+                    if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.get(&c)) {
+                        let _ = w.arrival.notices.send(CallNotice::Announce {
+                            position,
+                            expected_wait: (!expected_wait.is_zero()).then_some(expected_wait),
+                        });
                     }
                 }
                 Decision::AgentChanged { agent, state, .. } => {
@@ -540,7 +544,7 @@ impl Task {
                         );
                     }
                 }
-                Decision::Ended { .. } | Decision::Announce { .. } | Decision::Requeued { .. } => {}
+                Decision::Ended { .. } | Decision::Requeued { .. } => {}
             }
         }
     }

@@ -16,7 +16,9 @@ use super::documents;
 use super::error::ApiError;
 use super::extract::{ApiJson, ApiPath, ClientAddr, IdPath};
 use crate::auth::Principal;
-use crate::store::document::{Document, Kind};
+use crate::domain::Role;
+use crate::store::document::{self, Document, Kind};
+use crate::store::{queue, user};
 use switchboard_ivr::{Flow, Node};
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -55,7 +57,7 @@ fn record(doc: Document) -> Result<FlowRecord, ApiError> {
     })
 }
 
-/// The flow's own rules, and that the schedules its hours checks name are the tenant's.
+/// The flow's own rules, and that the schedules, queues and agents it names are the tenant's.
 async fn check(
     state: &AppState,
     principal: &Principal,
@@ -67,24 +69,33 @@ async fn check(
             errors.into_iter().map(|e| (String::new(), e.to_string())),
         )
     })?;
+    let tenant = principal.require(Role::Supervisor)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    let mut problems = Vec::new();
     for (name, node) in &body.flow.nodes {
-        if let Node::Hours { schedule, .. } = node {
-            let known = match Uuid::parse_str(schedule) {
-                Ok(id) => documents::get(state, principal, Kind::Schedule, id)
-                    .await
-                    .is_ok(),
-                Err(_) => false,
-            };
-            if !known {
-                return Err(documents::invalid(
-                    "flow",
-                    [(
-                        format!("nodes.{name}.schedule"),
-                        "no such schedule".to_owned(),
-                    )],
-                ));
-            }
+        let (field, id) = match node {
+            Node::Hours { schedule, .. } => ("schedule", schedule),
+            Node::Queue { queue } => ("queue", queue),
+            Node::Agent { agent } => ("agent", agent),
+            _ => continue,
+        };
+        let known = match Uuid::parse_str(id) {
+            Ok(id) => match field {
+                "schedule" => document::get(&mut tx, tenant, Kind::Schedule, id)
+                    .await?
+                    .is_some(),
+                "queue" => !queue::list(&mut tx, tenant, Some(id)).await?.is_empty(),
+                _ => user::get(&mut tx, tenant, id).await?.is_some(),
+            },
+            Err(_) => false,
+        };
+        if !known {
+            problems.push((format!("nodes.{name}.{field}"), format!("no such {field}")));
         }
+    }
+    tx.commit().await?;
+    if !problems.is_empty() {
+        return Err(documents::invalid("flow", problems));
     }
     serde_json::to_value(&body.flow).map_err(ApiError::internal)
 }

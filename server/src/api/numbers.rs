@@ -18,6 +18,7 @@ use super::page::{Page, page_request};
 use crate::auth::Principal;
 use crate::domain::{DialPlan, PhoneNumber, Role, check_text};
 use crate::store::audit::{self, AuditEntry};
+use crate::store::document::Kind;
 use crate::store::phone_number::{self, PhoneNumberRecord};
 use crate::store::{TenantId, is_unique_violation, new_id, tenant, user};
 use crate::telephony::routing::Destination;
@@ -46,7 +47,8 @@ pub struct CreateNumber {
     pub tenant_id: Uuid,
     /// In E.164 or the tenant's national format (toll-free `8-800-...` in Russia, `1-800-...`).
     pub number: String,
-    /// `echo`, `prompt_dtmf`, or `agent:<user id>` (a direct line to one agent's desk).
+    /// `echo`, `prompt_dtmf`, `agent:<user id>` (a direct line to one agent's desk),
+    /// `queue:<queue id>` or `flow:<ivr flow id>`.
     pub destination: String,
     pub label: Option<String>,
 }
@@ -65,7 +67,7 @@ fn check_destination(v: &mut Validator, destination: &str) {
         v.add(
             "destination",
             format!(
-                "must be one of {}, agent:<user id> or queue:<queue id>",
+                "must be one of {}, agent:<user id>, queue:<queue id> or flow:<ivr flow id>",
                 DESTINATIONS.join(", ")
             ),
         );
@@ -83,12 +85,15 @@ async fn check_agent(
         Some(Destination::Queue(id)) => crate::store::queue::list(conn, tenant, Some(id))
             .await?
             .is_empty(),
+        Some(Destination::Flow(id)) => crate::store::document::get(conn, tenant, Kind::IvrFlow, id)
+            .await?
+            .is_none(),
         _ => false,
     };
     if missing {
         return Err(ApiError::field(
             "destination",
-            "no such user or queue in the number's tenant",
+            "no such user, queue or IVR flow in the number's tenant",
         ));
     }
     Ok(())

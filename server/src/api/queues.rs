@@ -91,7 +91,7 @@ async fn check(
     range("wrap_up_secs", b.wrap_up_secs, 0, 3600);
     range("max_wait_secs", b.max_wait_secs, 10, 86_400);
     range("max_len", b.max_len, 1, 100_000);
-    range("announce_every_secs", b.announce_every_secs, 15, 600);
+    range("announce_every_secs", b.announce_every_secs, 10, 600);
     range("service_level_secs", b.service_level_secs, 1, 600);
     range("service_level_target", b.service_level_target, 1, 100);
     if b.strategy == "skills" && b.skill_id.is_none() {

@@ -46,6 +46,12 @@ pub struct CallRecord {
     /// Spans of the recording that were paused, in ms from its start.
     #[schema(value_type = Vec<Object>)]
     pub recording_pauses: serde_json::Value,
+    /// The queue the call waited in.
+    pub queue_id: Option<Uuid>,
+    /// What the caller chose and entered in the IVR:
+    /// `{"choices": [{"node", "key"}], "variables": {name: value}}`.
+    #[schema(value_type = Option<Object>)]
+    pub ivr: Option<serde_json::Value>,
 }
 
 /// A call that has just started.
@@ -174,7 +180,7 @@ pub async fn list(
         CallRecord,
         "select id, direction, trunk_id, number_id, from_number, to_number, sip_call_id, started_at, answered_at,
                 ended_at, duration_ms, hangup_cause, hangup_side, sip_code, codec, dtmf_digits, quality,
-                agent_id, recording_key is not null as \"has_recording!\", recording_pauses
+                agent_id, recording_key is not null as \"has_recording!\", recording_pauses, queue_id, ivr
          from call
          where tenant_id = $1 and ($2::uuid is null or id > $2)
            and ($3::text is null or direction = $3)
@@ -204,7 +210,7 @@ pub async fn get(
         CallRecord,
         "select id, direction, trunk_id, number_id, from_number, to_number, sip_call_id, started_at, answered_at,
                 ended_at, duration_ms, hangup_cause, hangup_side, sip_code, codec, dtmf_digits, quality,
-                agent_id, recording_key is not null as \"has_recording!\", recording_pauses
+                agent_id, recording_key is not null as \"has_recording!\", recording_pauses, queue_id, ivr
          from call where tenant_id = $1 and id = $2",
         tenant.0,
         id
@@ -225,6 +231,27 @@ pub async fn assign_agent(
         tenant.0,
         id,
         agent
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Note the queue a call entered, and what the caller did in the IVR before.
+pub async fn set_queue(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    queue: Option<Uuid>,
+    ivr: Option<&serde_json::Value>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "update call set queue_id = coalesce($3, queue_id), ivr = coalesce($4, ivr), updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant.0,
+        id,
+        queue,
+        ivr
     )
     .execute(conn)
     .await?;

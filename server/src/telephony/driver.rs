@@ -3,7 +3,7 @@
 //! and carries out its actions on the dialog, the media and the call record.
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::Utc;
 use rsipstack::dialog::invitation::InviteAsyncResult;
@@ -12,15 +12,19 @@ use rsipstack::sip::{Header, StatusCode};
 use serde_json::json;
 use switchboard_sip::call::{Action, Call, Event};
 use switchboard_sip::sdp::{self, AudioPolicy, AudioSession, SessionDescription};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
 use super::edge::{Edge, close_record, custom_prompt, mos, start_service};
-use super::media::{BridgeIo, MediaHandle, MediaOutcome, RtpSockets};
+use super::media::{BridgeCmd, BridgeIo, CallNotice, MediaHandle, MediaOutcome, RtpSockets};
 use super::routing::Destination;
+use crate::domain::schedule::{Hours, Schedule};
 use crate::store::TenantId;
 use crate::store::call::{self, CallEnd};
+use crate::store::document::{self, Kind};
+use crate::webrtc::protocol::{IvrChoice, IvrInputs, OfferDetails};
+use switchboard_ivr::{Flow, Interpreter, Route};
 use switchboard_media::bridge::{Bridge, Pause};
 use switchboard_media::g711::Law;
 
@@ -67,6 +71,45 @@ async fn dial_result(
     }
 }
 
+/// A bridged call's way to an agent: through an IVR flow, a queue, or a desk's ringing.
+struct Journey {
+    notices_tx: UnboundedSender<CallNotice>,
+    /// Commands to the call's bridge, once its media runs.
+    bridge: Option<UnboundedSender<BridgeCmd>>,
+    ivr: Option<Interpreter>,
+    /// The queue the call waits in (set once it has been handed to the router).
+    queue: Option<Uuid>,
+    /// A flow sent the call to one agent: who, and when their desk stops ringing unanswered.
+    agent_ringing: Option<(Uuid, Instant)>,
+    /// The caller hears a last prompt, then the call ends.
+    hangup_after_prompt: bool,
+}
+
+impl Journey {
+    fn new() -> (Journey, UnboundedReceiver<CallNotice>) {
+        let (notices_tx, rx) = mpsc::unbounded_channel();
+        let journey = Journey {
+            notices_tx,
+            bridge: None,
+            ivr: None,
+            queue: None,
+            agent_ringing: None,
+            hangup_after_prompt: false,
+        };
+        (journey, rx)
+    }
+
+    fn command(&self, cmd: BridgeCmd) {
+        if let Some(b) = &self.bridge {
+            let _ = b.send(cmd);
+        }
+    }
+}
+
+async fn sleep_opt(deadline: Option<Instant>) {
+    sleep_until(deadline).await
+}
+
 /// Drive `call` until it ends.
 pub(super) async fn drive(
     edge: Arc<Edge>,
@@ -74,6 +117,7 @@ pub(super) async fn drive(
     mut leg: Leg,
     mut events: UnboundedReceiver<Event>,
 ) {
+    let (mut journey, mut notices) = Journey::new();
     loop {
         while let Some(action) = call.poll_action() {
             match action {
@@ -91,7 +135,7 @@ pub(super) async fn drive(
                         tracing::debug!(error = %e, "rejecting the INVITE failed");
                     }
                 }
-                Action::StartMedia => start_media(&edge, &mut leg).await,
+                Action::StartMedia => start_media(&edge, &mut leg, &mut journey).await,
                 Action::Answer => {
                     let content_type = Header::ContentType("application/sdp".into());
                     let body = leg.answer.take().map(String::into_bytes);
@@ -102,16 +146,15 @@ pub(super) async fn drive(
                         metrics::counter!("sip_invites_total", "outcome" => "answered")
                             .increment(1);
                         tracing::info!(call_id = %leg.id, tenant_id = %leg.tenant, "call answered");
-                        if let Destination::Queue(queue) = leg.destination {
+                        match leg.destination {
                             // Answered with music on hold; now the router looks for an agent.
-                            edge.routing.arrived(
-                                leg.tenant,
-                                leg.id,
-                                queue,
-                                &leg.from_number,
-                                &leg.to_number,
-                                leg.events.clone(),
-                            );
+                            Destination::Queue(queue) => {
+                                enqueue(&edge, &leg, &mut journey, queue, 0, None).await;
+                            }
+                            Destination::Flow(flow) => {
+                                start_flow(&edge, &mut call, &leg, &mut journey, flow).await;
+                            }
+                            _ => {}
                         }
                     }
                 }
@@ -129,13 +172,10 @@ pub(super) async fn drive(
                     if let Ok(mut calls) = edge.calls.lock() {
                         calls.remove(&leg.key);
                     }
-                    if matches!(
-                        leg.destination,
-                        Destination::Agent(_) | Destination::Queue(_)
-                    ) {
+                    if leg.destination.bridged() {
                         edge.sessions.ended(leg.id);
                     }
-                    if matches!(leg.destination, Destination::Queue(_)) {
+                    if journey.queue.is_some() {
                         edge.routing.ended(leg.tenant, leg.id);
                     }
                     let outcome = match leg.media.take() {
@@ -161,14 +201,293 @@ pub(super) async fn drive(
                 }
             }
         }
+        if run_ivr(&edge, &mut call, &leg, &mut journey).await {
+            // The IVR may have ended the call: its actions come first.
+            continue;
+        }
         let deadline = call.poll_timeout();
+        let ivr_deadline = journey.ivr.as_ref().and_then(Interpreter::poll_timeout);
         tokio::select! {
             event = events.recv() => {
                 let now = Instant::now();
                 call.handle(now, event.unwrap_or(Event::Failed(500)));
             }
+            Some(notice) = notices.recv() => {
+                notice_arrived(&edge, &mut call, &leg, &mut journey, notice);
+            }
             result = dial_result(&mut leg.dialling) => answered(&edge, &mut call, &mut leg, result).await,
             () = sleep_until(deadline) => call.handle_timeout(Instant::now()),
+            () = sleep_opt(ivr_deadline) => {
+                if let Some(ivr) = journey.ivr.as_mut() {
+                    ivr.handle_timeout(Instant::now());
+                }
+            }
+            () = sleep_opt(journey.agent_ringing.map(|(_, d)| d)) => {
+                // Nobody took the call at the desk the flow chose.
+                if let Some((agent, _)) = journey.agent_ringing.take() {
+                    edge.sessions.withdraw(leg.id, agent);
+                }
+                give_up(&edge, &mut call, &leg, &mut journey);
+            }
+        }
+    }
+}
+
+/// The tenant's prompt of that name, else the built-in one in the tenant's language.
+async fn prompt_audio(edge: &Edge, leg: &Leg, name: &str) -> Option<Arc<[i16]>> {
+    let uploaded = async {
+        let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
+        let wav = crate::store::prompt::audio(&mut tx, leg.tenant, name)
+            .await
+            .ok()??;
+        let _ = tx.commit().await;
+        switchboard_media::wav::read(&wav).ok()
+    }
+    .await;
+    match uploaded {
+        Some(audio) => Some(audio.samples.into()),
+        None => edge.prompts.for_locale(&leg.locale).get(name),
+    }
+}
+
+/// Whether the tenant's schedule is open now; a schedule that is gone counts as open, so a
+/// deleted schedule never locks callers out.
+async fn schedule_open(edge: &Edge, leg: &Leg, schedule: &str) -> bool {
+    let Ok(id) = Uuid::parse_str(schedule) else {
+        return true;
+    };
+    let doc = async {
+        let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
+        let doc = document::get(&mut tx, leg.tenant, Kind::Schedule, id)
+            .await
+            .ok()?;
+        let _ = tx.commit().await;
+        doc
+    }
+    .await;
+    let parsed = doc
+        .and_then(|d| serde_json::from_value::<Hours>(d.body).ok())
+        .and_then(|h| Schedule::parse(&h).ok());
+    match parsed {
+        Some(s) => s.is_open(Utc::now()),
+        None => {
+            tracing::warn!(call_id = %leg.id, schedule, "the flow's schedule is gone; treating it as open");
+            true
+        }
+    }
+}
+
+/// Start the call's IVR flow.
+async fn start_flow(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey, flow: Uuid) {
+    let doc = async {
+        let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
+        let doc = document::get(&mut tx, leg.tenant, Kind::IvrFlow, flow)
+            .await
+            .ok()?;
+        let _ = tx.commit().await;
+        doc
+    }
+    .await;
+    match doc.and_then(|d| serde_json::from_value::<Flow>(d.body).ok()) {
+        Some(flow) => {
+            // Silence between prompts while the caller thinks.
+            journey.command(BridgeCmd::Music(false));
+            journey.ivr = Some(Interpreter::start(Arc::new(flow)));
+        }
+        None => {
+            tracing::error!(call_id = %leg.id, %flow, "the number's IVR flow is gone; hanging up");
+            call.handle(Instant::now(), Event::LocalHangup);
+        }
+    }
+}
+
+/// Carry out what the IVR asks for, until it waits for the caller or the clock. Returns
+/// whether it did anything.
+async fn run_ivr(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey) -> bool {
+    let mut acted = false;
+    loop {
+        let Some(action) = journey.ivr.as_mut().and_then(Interpreter::poll_action) else {
+            return acted;
+        };
+        acted = true;
+        let now = Instant::now();
+        match action {
+            switchboard_ivr::Action::Play(name) => match prompt_audio(edge, leg, &name).await {
+                Some(audio) => journey.command(BridgeCmd::Play(audio)),
+                None => {
+                    tracing::warn!(call_id = %leg.id, prompt = %name, "no such prompt; skipped");
+                    if let Some(ivr) = journey.ivr.as_mut() {
+                        ivr.prompt_done(now);
+                    }
+                }
+            },
+            switchboard_ivr::Action::StopPrompt => journey.command(BridgeCmd::StopAnnouncement),
+            switchboard_ivr::Action::CheckHours(schedule) => {
+                let open = schedule_open(edge, leg, &schedule).await;
+                if let Some(ivr) = journey.ivr.as_mut() {
+                    ivr.hours(open);
+                }
+            }
+            switchboard_ivr::Action::Done {
+                route,
+                variables,
+                choices,
+            } => {
+                journey.ivr = None;
+                let inputs = IvrInputs {
+                    choices: choices
+                        .into_iter()
+                        .map(|(node, key)| IvrChoice {
+                            node,
+                            key: key.to_string(),
+                        })
+                        .collect(),
+                    variables,
+                };
+                tracing::info!(call_id = %leg.id, ?route, ?inputs, "the call leaves the IVR");
+                match route {
+                    Route::Queue { queue, priority } => match Uuid::parse_str(&queue) {
+                        Ok(queue) => {
+                            enqueue(edge, leg, journey, queue, priority, Some(inputs)).await
+                        }
+                        Err(_) => call.handle(now, Event::LocalHangup),
+                    },
+                    Route::Agent { agent } => match Uuid::parse_str(&agent) {
+                        Ok(agent) => ring_from_flow(edge, call, leg, journey, agent, inputs),
+                        Err(_) => call.handle(now, Event::LocalHangup),
+                    },
+                    Route::Hangup => call.handle(now, Event::LocalHangup),
+                }
+            }
+        }
+    }
+}
+
+/// Hand the answered call to the tenant's router for `queue`; the caller hears music.
+async fn enqueue(
+    edge: &Edge,
+    leg: &Leg,
+    journey: &mut Journey,
+    queue: Uuid,
+    priority: i32,
+    ivr: Option<IvrInputs>,
+) {
+    journey.command(BridgeCmd::Music(true));
+    journey.queue = Some(queue);
+    let ivr_json = ivr.as_ref().and_then(|i| serde_json::to_value(i).ok());
+    if let Ok(mut db) = edge.store.tenant_tx(leg.tenant).await {
+        let _ = call::set_queue(&mut db, leg.tenant, leg.id, Some(queue), ivr_json.as_ref()).await;
+        let _ = db.commit().await;
+    }
+    edge.routing.arrived(
+        leg.tenant,
+        crate::routing::Arrival {
+            call: leg.id,
+            queue,
+            priority,
+            from: leg.from_number.clone(),
+            to: leg.to_number.clone(),
+            details: OfferDetails {
+                queue_id: Some(queue),
+                ivr,
+            },
+            events: leg.events.clone(),
+            notices: journey.notices_tx.clone(),
+        },
+    );
+}
+
+/// A flow sent the answered call to one agent: their desk rings while the caller hears music.
+fn ring_from_flow(
+    edge: &Edge,
+    call: &mut Call,
+    leg: &Leg,
+    journey: &mut Journey,
+    agent: Uuid,
+    ivr: IvrInputs,
+) {
+    journey.command(BridgeCmd::Music(true));
+    let notices = journey.notices_tx.clone();
+    let rung = edge.sessions.ring_routed(
+        leg.id,
+        leg.tenant,
+        agent,
+        &leg.from_number,
+        &leg.to_number,
+        &OfferDetails {
+            queue_id: None,
+            ivr: Some(ivr),
+        },
+        leg.events.clone(),
+        move |report| {
+            let _ = notices.send(CallNotice::Offer(report));
+        },
+    );
+    match rung {
+        Ok(()) => {
+            journey.agent_ringing = Some((
+                agent,
+                Instant::now() + Duration::from_secs(edge.media.agent_ring_secs),
+            ));
+        }
+        Err(code) => {
+            tracing::info!(call_id = %leg.id, %agent, code, "the flow's agent cannot take the call");
+            give_up(edge, call, leg, journey);
+        }
+    }
+}
+
+/// Nobody can take the call: the caller hears that everyone is busy, then it ends.
+fn give_up(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey) {
+    match edge.prompts.for_locale(&leg.locale).get("busy") {
+        Some(busy) if journey.bridge.is_some() => {
+            journey.command(BridgeCmd::Play(busy));
+            journey.hangup_after_prompt = true;
+        }
+        _ => call.handle(Instant::now(), Event::LocalHangup),
+    }
+}
+
+fn notice_arrived(
+    edge: &Edge,
+    call: &mut Call,
+    leg: &Leg,
+    journey: &mut Journey,
+    notice: CallNotice,
+) {
+    let now = Instant::now();
+    match notice {
+        CallNotice::Key(key) => {
+            if let Some(ivr) = journey.ivr.as_mut() {
+                ivr.key(now, key);
+            }
+        }
+        CallNotice::AnnouncementDone => {
+            if let Some(ivr) = journey.ivr.as_mut() {
+                ivr.prompt_done(now);
+            } else if journey.hangup_after_prompt {
+                call.handle(now, Event::LocalHangup);
+            }
+        }
+        CallNotice::Announce {
+            position,
+            expected_wait,
+        } => {
+            if journey.ivr.is_none() && !journey.hangup_after_prompt {
+                let audio = edge
+                    .prompts
+                    .for_locale(&leg.locale)
+                    .position(position, expected_wait);
+                journey.command(BridgeCmd::Play(audio));
+            }
+        }
+        CallNotice::GiveUp => give_up(edge, call, leg, journey),
+        CallNotice::Offer(crate::routing::Report::Answered { .. }) => {
+            journey.agent_ringing = None;
+        }
+        CallNotice::Offer(crate::routing::Report::Refused { .. }) => {
+            journey.agent_ringing = None;
+            give_up(edge, call, leg, journey);
         }
     }
 }
@@ -252,8 +571,9 @@ async fn save_recording(edge: &Arc<Edge>, leg: &Leg, key: &str, pauses: &[Pause]
 
 /// The bridge of a call answered by an agent: its commands go to the media task, which
 /// records the call when the node records calls.
-fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession) -> BridgeIo {
+fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Journey) -> BridgeIo {
     let (tx, commands) = tokio::sync::mpsc::unbounded_channel();
+    journey.bridge = Some(tx.clone());
     let law = match session.codec {
         sdp::Codec::Pcmu => Law::Mu,
         sdp::Codec::Pcma => Law::A,
@@ -271,8 +591,11 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession) -> BridgeIo {
     };
     edge.sessions.bridged(leg.id, tx);
     let mut bridge = Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some());
-    if matches!(leg.destination, Destination::Queue(_)) {
-        // Music until an agent takes the call.
+    if matches!(
+        leg.destination,
+        Destination::Queue(_) | Destination::Flow(_)
+    ) {
+        // Music (or the IVR's prompts) until an agent takes the call.
         bridge.set_hold(true);
     }
     BridgeIo {
@@ -280,19 +603,19 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession) -> BridgeIo {
         commands,
         hub: edge.sessions.hub.clone(),
         recording,
+        notices: Some(journey.notices_tx.clone()),
     }
 }
 
-async fn start_media(edge: &Arc<Edge>, leg: &mut Leg) {
+async fn start_media(edge: &Arc<Edge>, leg: &mut Leg, journey: &mut Journey) {
     let (Some(sockets), Some(session)) = (leg.sockets.take(), leg.session.as_ref()) else {
         return;
     };
     let custom = custom_prompt(&edge.store, leg.tenant, leg.destination).await;
-    let bridge = matches!(
-        leg.destination,
-        Destination::Agent(_) | Destination::Queue(_)
-    )
-    .then(|| bridge_for(edge, leg, session));
+    let bridge = leg
+        .destination
+        .bridged()
+        .then(|| bridge_for(edge, leg, session, journey));
     leg.media = Some(start_service(
         edge,
         sockets,

@@ -790,10 +790,13 @@ pub(super) fn start_service(
         Destination::Echo => Service::echo(params),
         Destination::PromptDtmf => {
             let set = edge.prompts.for_locale(locale);
-            let prompt = custom_prompt.as_deref().unwrap_or(&set.enter_digits);
+            let built_in = set.get("enter-digits").unwrap_or_default();
+            let prompt = custom_prompt.as_deref().unwrap_or(&built_in);
             Service::prompt(params, prompt, set.digits.clone())
         }
-        Destination::Agent(_) | Destination::Queue(_) => Service::relay(params),
+        Destination::Agent(_) | Destination::Queue(_) | Destination::Flow(_) => {
+            Service::relay(params)
+        }
     };
     let remote = session
         .we_send()

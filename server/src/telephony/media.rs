@@ -114,6 +114,29 @@ pub enum BridgeCmd {
     /// Keys the agent pressed, to send to the caller as RFC 4733 events.
     Keys(String),
     PauseRecording(bool),
+    /// Play an announcement (8 kHz samples) to the caller on hold, in place of the music.
+    Play(std::sync::Arc<[i16]>),
+    StopAnnouncement,
+    /// Whether hold plays music (queued) or silence (an IVR waiting for keys).
+    Music(bool),
+}
+
+/// What a call's media tells the call's driver (and the router tells it through the driver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallNotice {
+    /// The caller pressed a key (RFC 4733).
+    Key(char),
+    /// The announcement played to its end.
+    AnnouncementDone,
+    /// The router: tell the caller their position and the expected wait.
+    Announce {
+        position: usize,
+        expected_wait: Option<Duration>,
+    },
+    /// The router: the call can go nowhere (full queue, max wait with no overflow).
+    GiveUp,
+    /// The desk a flow rang answered or refused.
+    Offer(crate::routing::Report),
 }
 
 /// The bridge side of a call's media task: the sans-IO bridge, its commands, where its audio
@@ -124,6 +147,8 @@ pub struct BridgeIo {
     pub commands: mpsc::UnboundedReceiver<BridgeCmd>,
     pub hub: Hub,
     pub recording: Option<Box<dyn RecordingSink>>,
+    /// Where the caller's keys and finished announcements are reported.
+    pub notices: Option<mpsc::UnboundedSender<CallNotice>>,
 }
 
 /// Where one party's audio goes: their leg, with the RTP clock of what we send them.
@@ -190,6 +215,15 @@ impl Bridged {
                 }
             }
             BridgeCmd::PauseRecording(p) => bridge.set_recording_paused(p),
+            BridgeCmd::Play(samples) => bridge.play(samples),
+            BridgeCmd::StopAnnouncement => bridge.stop_announcement(),
+            BridgeCmd::Music(on) => bridge.set_music(on),
+        }
+    }
+
+    fn notify(&self, notice: CallNotice) {
+        if let Some(tx) = &self.io.notices {
+            let _ = tx.send(notice);
         }
     }
 
@@ -204,6 +238,7 @@ impl Bridged {
                 BridgeOutput::ToSupervisor { law, payload } => {
                     self.supervisor.send(&self.io.hub, law, payload);
                 }
+                BridgeOutput::AnnouncementDone => self.notify(CallNotice::AnnouncementDone),
                 BridgeOutput::Record(stereo) => {
                     if let Some(sink) = &mut self.io.recording
                         && let Err(e) = sink.write(&stereo)
@@ -283,6 +318,8 @@ pub fn spawn(
         let mut buf = vec![0u8; 2048];
         let mut rtcp_buf = vec![0u8; 1500];
         let mut next_report = tokio::time::Instant::now() + RTCP_INTERVAL;
+        // How many of the caller's keys have been reported.
+        let mut keys_seen = 0;
         loop {
             let bridge_deadline = bridged.as_ref().and_then(|b| b.io.bridge.poll_timeout());
             let deadline = [service.poll_timeout(), bridge_deadline]
@@ -338,6 +375,10 @@ pub fn spawn(
             }
             let now = Instant::now();
             if let Some(b) = bridged.as_mut() {
+                for key in service.digits()[keys_seen..].chars() {
+                    b.notify(CallNotice::Key(key));
+                }
+                keys_seen = service.digits().len();
                 b.io.bridge.handle_timeout(now);
                 while let Some(frame) = service.take_received() {
                     b.io.bridge.from_caller(now, &frame);

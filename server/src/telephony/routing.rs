@@ -22,9 +22,21 @@ pub enum Destination {
     Agent(Uuid),
     /// A queue (`queue:<queue id>`): the tenant's router offers the call to its agents.
     Queue(Uuid),
+    /// An IVR flow (`flow:<flow id>`): the call is answered and walks the flow, which ends
+    /// in a queue, at an agent or in a hang-up.
+    Flow(Uuid),
 }
 
 impl Destination {
+    /// Whether the call is answered into a bridge that an agent joins (directly, from a
+    /// queue, or at the end of a flow).
+    pub fn bridged(self) -> bool {
+        matches!(
+            self,
+            Destination::Agent(_) | Destination::Queue(_) | Destination::Flow(_)
+        )
+    }
+
     pub fn parse(s: &str) -> Option<Destination> {
         match s {
             "echo" => Some(Destination::Echo),
@@ -35,6 +47,7 @@ impl Destination {
                 match kind {
                     "agent" => Some(Destination::Agent(id)),
                     "queue" => Some(Destination::Queue(id)),
+                    "flow" => Some(Destination::Flow(id)),
                     _ => None,
                 }
             }

@@ -5,6 +5,29 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+/// What a caller chose and entered in an IVR flow before reaching an agent.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct IvrInputs {
+    /// The key pressed at each menu, in order.
+    pub choices: Vec<IvrChoice>,
+    /// Digits collected and variables set (`account`, ...).
+    pub variables: std::collections::BTreeMap<String, String>,
+}
+
+/// One menu choice.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IvrChoice {
+    pub node: String,
+    pub key: String,
+}
+
+/// What an agent is told about a call offered to them, besides its numbers.
+#[derive(Debug, Clone, Default)]
+pub struct OfferDetails {
+    pub queue_id: Option<Uuid>,
+    pub ivr: Option<IvrInputs>,
+}
+
 /// From the browser.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -108,6 +131,12 @@ pub enum ServerMessage {
         /// Set when another agent consults this one about the call (attended transfer).
         #[serde(skip_serializing_if = "Option::is_none")]
         transfer_from: Option<Uuid>,
+        /// The queue the call waited in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        queue_id: Option<Uuid>,
+        /// What the caller chose and entered in the IVR.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        ivr: Option<IvrInputs>,
     },
     /// A call's state changed: `ringing`, `connected`, `consulting`, `conference`, `ended`
     /// (also sent after a reconnect).

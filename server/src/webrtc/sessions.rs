@@ -17,7 +17,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 
 use super::hub::{Hub, LegNotice, Party};
-use super::protocol::ServerMessage;
+use super::protocol::{OfferDetails, ServerMessage};
 use crate::domain::Role;
 use crate::recording::RecordingStore;
 use crate::routing::Report;
@@ -321,7 +321,16 @@ impl Sessions {
         to: &str,
         events: UnboundedSender<CallEvent>,
     ) -> Result<(), u16> {
-        self.ring_with(id, tenant, agent, from, to, events, None)
+        self.ring_with(
+            id,
+            tenant,
+            agent,
+            from,
+            to,
+            &OfferDetails::default(),
+            events,
+            None,
+        )
     }
 
     /// Offer a call of a queue to the agent the router picked; their answer or refusal goes
@@ -334,6 +343,7 @@ impl Sessions {
         agent: Uuid,
         from: &str,
         to: &str,
+        details: &OfferDetails,
         events: UnboundedSender<CallEvent>,
         report: impl Fn(Report) + Send + Sync + 'static,
     ) -> Result<(), u16> {
@@ -343,6 +353,7 @@ impl Sessions {
             agent,
             from,
             to,
+            details,
             events,
             Some(Reporter(Arc::new(report))),
         )
@@ -386,6 +397,7 @@ impl Sessions {
         agent: Uuid,
         from: &str,
         to: &str,
+        details: &OfferDetails,
         events: UnboundedSender<CallEvent>,
         routed: Option<Reporter>,
     ) -> Result<(), u16> {
@@ -408,6 +420,8 @@ impl Sessions {
             from: from.to_owned(),
             to: to.to_owned(),
             transfer_from: None,
+            queue_id: details.queue_id,
+            ivr: details.ivr.clone(),
         });
         inner.calls.insert(
             id,
@@ -559,6 +573,8 @@ impl Sessions {
             from,
             to,
             transfer_from: Some(user),
+            queue_id: None,
+            ivr: None,
         });
         if let Some(slot) = inner.calls.get_mut(&id) {
             slot.consult = Some((other, None));

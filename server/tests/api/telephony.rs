@@ -22,7 +22,8 @@ async fn the_demo_gives_each_tenant_its_service_numbers_and_only_its_own() {
             "+15550100100",
             "+15550100101",
             "+15550100102",
-            "+15550100103"
+            "+15550100103",
+            "+15550100104"
         ]
     );
     let (_, page) = app.get_json("/api/v1/numbers", &globex).await;
@@ -58,6 +59,8 @@ async fn a_number_rings_an_agent_of_its_own_tenant_only() {
     let globex = app.token("globex", "admin").await;
     let (_, users) = app.get_json("/api/v1/users", &globex).await;
     let globex_user = users["items"][0]["id"].as_str().expect("id").to_owned();
+    let (_, flows) = app.get_json("/api/v1/ivr-flows", &globex).await;
+    let globex_flow = flows[0]["id"].as_str().expect("the demo's flow").to_owned();
     let (_, page) = app.get_json("/api/v1/numbers", &acme).await;
     let path = format!(
         "/api/v1/numbers/{}",
@@ -67,7 +70,9 @@ async fn a_number_rings_an_agent_of_its_own_tenant_only() {
         (format!("agent:{globex_user}"), "another tenant's user"),
         ("agent:not-a-uuid".to_owned(), "not a user id"),
         ("agent:".to_owned(), "no user"),
-        ("queue:support".to_owned(), "not a destination yet"),
+        ("queue:support".to_owned(), "a queue by name"),
+        (format!("flow:{globex_flow}"), "another tenant's flow"),
+        ("flow:menu".to_owned(), "a flow by name"),
     ];
     for (destination, why) in cases {
         let resp = app

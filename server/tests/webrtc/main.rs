@@ -176,6 +176,8 @@ struct Caller {
     port: u16,
     start: Instant,
     heard: Heard,
+    /// Keys to press (RFC 4733), in place of the tone while they play.
+    keys: Arc<Mutex<std::collections::VecDeque<char>>>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -184,13 +186,17 @@ impl Caller {
         let socket = UdpSocket::bind("127.0.0.1:0").await.expect("bind");
         let port = socket.local_addr().expect("addr").port();
         let heard: Heard = Arc::default();
+        let keys: Arc<Mutex<std::collections::VecDeque<char>>> = Arc::default();
         let start = Instant::now();
         let log = heard.clone();
+        let pressed = keys.clone();
         let task = tokio::spawn(async move {
             let mut server: Option<SocketAddr> = None;
             let mut buf = [0u8; 2048];
             let mut tick = tokio::time::interval(Duration::from_millis(20));
             let mut n: u32 = 0;
+            // The key press being sent: its packets and its start timestamp.
+            let mut event: (std::collections::VecDeque<(bool, [u8; 4])>, u32) = Default::default();
             loop {
                 tokio::select! {
                     r = socket.recv_from(&mut buf) => {
@@ -202,6 +208,20 @@ impl Caller {
                     }
                     _ = tick.tick() => {
                         let Some(to) = server else { continue };
+                        if event.0.is_empty()
+                            && let Some(key) = pressed.lock().expect("lock").pop_front()
+                            && let Some(code) = switchboard_media::dtmf::event_of(key)
+                        {
+                            event = (switchboard_media::dtmf::key_press(code, 100, 10).into(), n * 160);
+                        }
+                        if let Some((marker, payload)) = event.0.pop_front() {
+                            let mut packet = Vec::new();
+                            RtpHeader { marker, payload_type: 101, sequence: n as u16, timestamp: event.1, ssrc: 0x5eed }
+                                .write(&payload, &mut packet);
+                            let _ = socket.send_to(&packet, to).await;
+                            n += 1;
+                            continue;
+                        }
                         let payload: Vec<u8> = (0..160u32)
                             .map(|i| {
                                 let t = f64::from(n * 160 + i) / 8000.0;
@@ -221,8 +241,36 @@ impl Caller {
             port,
             start,
             heard,
+            keys,
             task,
         }
+    }
+
+    /// Press `key` on the phone's keypad.
+    fn press(&self, key: char) {
+        self.keys.lock().expect("lock").push_back(key);
+    }
+
+    /// Whether the caller heard the built-in English prompt `name`: two of its loud frames,
+    /// sample for sample, among what arrived.
+    fn heard_prompt(&self, name: &str) -> bool {
+        let path = e2e_dir().join(format!("../prompts/en/{name}.wav"));
+        let wav = std::fs::read(&path).expect("the prompt exists");
+        let prompt = switchboard_media::wav::read(&wav).expect("a wav").samples;
+        let loud: Vec<&[i16]> = prompt
+            .chunks_exact(160)
+            .filter(|f| rms(f) > 1500.0)
+            .take(2)
+            .collect();
+        assert_eq!(loud.len(), 2, "{name} has loud frames");
+        let heard = self.heard.lock().expect("lock");
+        let frames: Vec<Vec<i16>> = heard
+            .iter()
+            .filter(|(_, pt, _, _)| *pt == 0)
+            .map(|(_, _, _, p)| p.iter().map(|b| Law::Mu.decode(*b)).collect())
+            .collect();
+        loud.iter()
+            .all(|l| frames.iter().any(|f| f.as_slice() == *l))
     }
 
     fn now(&self) -> Duration {
@@ -1048,4 +1096,223 @@ async fn a_forged_token_gets_no_desk() {
     .expect("send");
     let refused = next_json(&mut ws).await;
     assert_eq!(refused["code"], "unauthorized");
+}
+
+/// The demo's IVR number of acme: hours check, welcome, menu (1 sales, 2 support).
+const IVR_LINE: &str = "+15550100104";
+
+/// Make the demo's `office hours` of acme open all week (`open`) or closed all week.
+async fn set_office_hours(app: &TestApp, open: bool) {
+    let admin = app.token("acme", "admin").await;
+    let (_, schedules) = app.get_json("/api/v1/schedules", &admin).await;
+    let id = schedules
+        .as_array()
+        .expect("schedules")
+        .iter()
+        .find(|s| s["name"] == "office hours")
+        .and_then(|s| s["id"].as_str())
+        .expect("the demo's schedule")
+        .to_owned();
+    let day = if open {
+        json!(["00:00-24:00"])
+    } else {
+        json!([])
+    };
+    let weekly: serde_json::Map<String, Value> = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+        .iter()
+        .map(|d| ((*d).to_owned(), day.clone()))
+        .collect();
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/schedules/{id}"),
+            &admin,
+            Some(json!({ "name": "office hours", "hours": { "time_zone": "America/New_York", "weekly": weekly } })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+/// The caller presses `key` every 700 ms (the first presses fall in the welcome, which does
+/// not listen) until the agent's desk rings; returns the offer.
+async fn press_until_offered(agent: &mut Agent, caller: &Caller, key: char) -> Value {
+    for _ in 0..30 {
+        caller.press(key);
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let offer = agent.eval("softphone.incoming").await;
+        if offer["call_id"].is_string() {
+            return offer;
+        }
+    }
+    panic!("the desk never rang");
+}
+
+#[tokio::test]
+async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcements() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    set_office_hours(&app, true).await;
+    let admin = app.token("acme", "admin").await;
+    let (_, queues) = app.get_json("/api/v1/queues", &admin).await;
+    let support = queues
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|q| q["name"] == "support")
+        .and_then(|q| q["id"].as_str())
+        .expect("the demo's support queue")
+        .to_owned();
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/queues/{support}"),
+            &admin,
+            Some(json!({ "name": "support", "wrap_up_secs": 2, "announce_every_secs": 10 })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    agent.eval("softphone.setState('available')").await;
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'available')")
+        .await;
+
+    // The first caller hears the welcome and the menu, presses 2 and reaches the agent.
+    let first = Caller::start(CALLER_TONE).await;
+    let first_call = sipp_to(
+        &app,
+        IVR_LINE,
+        "webrtc/caller.xml",
+        &[("rtp_port", first.port.to_string())],
+        20_000,
+    );
+    let offer = press_until_offered(&mut agent, &first, '2').await;
+    assert_eq!(offer["queue_id"], support.as_str(), "{offer}");
+    assert_eq!(
+        offer["ivr"],
+        json!({ "choices": [{ "node": "menu", "key": "2" }], "variables": { "topic": "support" } })
+    );
+    assert!(first.heard_prompt("welcome"), "the welcome was played");
+    assert!(
+        first.heard_prompt("menu-sales-support"),
+        "the menu was played"
+    );
+    let first_id = offer["call_id"].as_str().expect("id").to_owned();
+    agent.eval(&format!("softphone.accept('{first_id}')")).await;
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'on_call')")
+        .await;
+    let t0 = first.now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = first.audio(t0 + Duration::from_millis(300), first.now());
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 2000.0,
+        "the first caller hears the agent: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+
+    // A second caller, while the agent is busy: into the queue, with music and, every 10 s,
+    // their position.
+    let second = Caller::start(CALLER_TONE).await;
+    let second_call = sipp_to(
+        &app,
+        IVR_LINE,
+        "webrtc/caller.xml",
+        &[("rtp_port", second.port.to_string())],
+        30_000,
+    );
+    let supervisor = app.token("acme", "supervisor").await;
+    let mut queued = Value::Null;
+    for _ in 0..30 {
+        second.press('2');
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let (_, live) = app
+            .get_json(&format!("/api/v1/queues/{support}/live"), &supervisor)
+            .await;
+        if live["waiting"].as_array().is_some_and(|w| w.len() == 1) {
+            queued = live;
+            break;
+        }
+    }
+    assert_eq!(queued["waiting"][0]["from"], "+15550101001", "{queued}");
+    let mut announced = false;
+    for _ in 0..30 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        if second.heard_prompt("position") {
+            announced = true;
+            break;
+        }
+    }
+    assert!(announced, "the position was announced");
+
+    // The first call ends; after the 2 s wrap-up the agent gets the second caller.
+    assert!(first_call.await.expect("join"), "the first call succeeded");
+    agent
+        .eval("softphone.until(() => softphone.agentState === 'wrap_up')")
+        .await;
+    let second_id = agent
+        .eval(&format!(
+            "softphone.until(() => softphone.incoming && softphone.incoming.call_id !== '{first_id}' && softphone.incoming.call_id, 8000)"
+        ))
+        .await;
+    let second_id = second_id.as_str().expect("second call id").to_owned();
+    agent
+        .eval(&format!("softphone.accept('{second_id}')"))
+        .await;
+    agent
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{second_id}'] === 'connected')"
+        ))
+        .await;
+    let t1 = second.now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = second.audio(t1 + Duration::from_millis(300), second.now());
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 2000.0,
+        "the second caller hears the agent: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    assert!(
+        second_call.await.expect("join"),
+        "the second call succeeded"
+    );
+
+    // Both records keep the queue and what the caller chose.
+    let token = app.token("acme", "admin").await;
+    for id in [&first_id, &second_id] {
+        let (_, record) = app.get_json(&format!("/api/v1/calls/{id}"), &token).await;
+        assert_eq!(record["queue_id"], support.as_str(), "{record}");
+        assert_eq!(record["ivr"]["choices"][0]["key"], "2", "{record}");
+        assert_eq!(
+            record["agent_id"],
+            app.user_id("acme", "agent1@acme.example").await.as_str()
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_is_hung_up() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    set_office_hours(&app, false).await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        IVR_LINE,
+        "webrtc/caller-until-bye.xml",
+        &[("rtp_port", caller.port.to_string())],
+        0,
+    );
+    // sipp succeeds only when the server hangs up (after the prompt, about 6 s).
+    assert!(call.await.expect("join"), "the server hung up");
+    assert!(
+        caller.heard_prompt("closed"),
+        "the closed prompt was played"
+    );
+    assert!(!caller.heard_prompt("welcome"), "no welcome when closed");
+    let record = ended_call(&app).await;
+    assert_eq!(record["hangup_side"], "callee", "{record}");
+    assert!(record["ivr"].is_null(), "never reached a queue: {record}");
 }
