@@ -17,7 +17,7 @@ use uuid::Uuid;
 use super::{ApiError, AppState};
 use crate::domain::Role;
 use crate::routing::Routing;
-use crate::store::TenantId;
+use crate::store::{TenantId, queue};
 use crate::telephony::media::BridgeCmd;
 use crate::webrtc::protocol::{ClientMessage, ServerMessage};
 use crate::webrtc::{DeskError, Sessions, TransferStep};
@@ -112,12 +112,26 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
         user_id: user.id,
         tenant_id: user.tenant.0,
     };
+    // Queues whose live state this supervisor watches, sent every second.
+    let mut watched: Vec<Uuid> = Vec::new();
+    let mut every_second = tokio::time::interval(std::time::Duration::from_secs(1));
+    every_second.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     if send(&mut socket, &ready).await {
         loop {
             tokio::select! {
                 incoming = socket.recv() => match incoming {
                     Some(Ok(Message::Text(text))) => {
-                        if let Some(reply) = handle(&sessions, state.routers.as_ref(), &user, &text).await
+                        let reply = match serde_json::from_str::<ClientMessage>(&text) {
+                            Ok(ClientMessage::Watch { queue_ids }) => {
+                                watch(&state, &user, queue_ids, &mut watched).await
+                            }
+                            Ok(msg) => handle(&sessions, state.routers.as_ref(), &user, msg).await,
+                            Err(e) => {
+                                tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
+                                Some(error("bad_message", e.to_string()))
+                            }
+                        };
+                        if let Some(reply) = reply
                             && !send(&mut socket, &reply).await
                         {
                             break;
@@ -131,6 +145,18 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                     Some(Ok(_)) => {}
                     Some(Err(_)) | None => break,
                 },
+                _ = every_second.tick(), if !watched.is_empty() => {
+                    let Some(routing) = state.routers.as_ref() else { continue };
+                    let mut open = true;
+                    for queue_id in &watched {
+                        if let Some(live) = routing.live(user.tenant, *queue_id).await {
+                            open &= send(&mut socket, &ServerMessage::QueueLive { queue_id: *queue_id, live }).await;
+                        }
+                    }
+                    if !open {
+                        break;
+                    }
+                }
                 outgoing = rx.recv() => match outgoing {
                     Some(msg) => {
                         let replaced = matches!(msg, ServerMessage::Replaced);
@@ -159,7 +185,40 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
     }
 }
 
-/// One message from the browser; returns the reply, if any.
+/// A supervisor watches queues of their tenant (at most 50); an empty list stops.
+async fn watch(
+    state: &AppState,
+    user: &User,
+    queue_ids: Vec<Uuid>,
+    watched: &mut Vec<Uuid>,
+) -> Option<ServerMessage> {
+    if !user.role.at_least(Role::Supervisor) {
+        return Some(error(
+            "forbidden",
+            "only supervisors and admins watch queues",
+        ));
+    }
+    if queue_ids.len() > 50 {
+        return Some(error("bad_message", "watch at most 50 queues"));
+    }
+    let known = async {
+        let mut tx = state.store.tenant_tx(user.tenant).await?;
+        let queues = queue::list(&mut tx, user.tenant, None).await?;
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(queues.into_iter().map(|q| q.id).collect::<Vec<_>>())
+    }
+    .await;
+    let Ok(known) = known else {
+        return Some(error("unavailable", "the queues cannot be read now"));
+    };
+    if let Some(other) = queue_ids.iter().find(|q| !known.contains(q)) {
+        tracing::info!(user_id = %user.id, queue_id = %other, "watch of an unknown queue refused");
+        return Some(error("no_such_queue", format!("no queue {other}")));
+    }
+    *watched = queue_ids;
+    None
+}
+
 /// The agent's availability, for their tenant's router.
 fn set_state(
     routing: Option<&Routing>,
@@ -193,21 +252,16 @@ async fn handle(
     sessions: &Sessions,
     routing: Option<&Routing>,
     user: &User,
-    text: &str,
+    msg: ClientMessage,
 ) -> Option<ServerMessage> {
-    let msg = match serde_json::from_str::<ClientMessage>(text) {
-        Ok(m) => m,
-        Err(e) => {
-            tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
-            return Some(error("bad_message", e.to_string()));
-        }
-    };
     let result: Result<Option<ServerMessage>, DeskError> = match msg {
         ClientMessage::Auth { .. } => Err(DeskError {
             code: "bad_message",
             message: "already signed in".into(),
         }),
         ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
+        // Handled by the socket's loop, which owns the watch list.
+        ClientMessage::Watch { .. } => Ok(None),
         ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::Offer { sdp, restart } => sessions
             .offer(user.id, sdp, restart)

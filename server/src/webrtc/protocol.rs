@@ -102,6 +102,11 @@ pub enum ClientMessage {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Supervisors: stream the live state of these queues of the tenant, every second
+    /// (`queue_live`); an empty list stops the stream.
+    Watch {
+        queue_ids: Vec<Uuid>,
+    },
     Ping,
 }
 
@@ -173,5 +178,10 @@ pub enum ServerMessage {
     },
     /// Another tab or device of this user took over; this one is no longer the desk.
     Replaced,
+    /// A watched queue now (see `watch`): the same figures as `GET /queues/{id}/live`.
+    QueueLive {
+        queue_id: Uuid,
+        live: crate::routing::Live,
+    },
     Pong,
 }

@@ -1223,20 +1223,45 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
         &[("rtp_port", second.port.to_string())],
         30_000,
     );
+    // The supervisors' stream of the queue shows the caller waiting.
     let supervisor = app.token("acme", "supervisor").await;
+    let mut wallboard = desk_socket(&app, &supervisor).await;
+    wallboard
+        .send(Message::text(
+            json!({ "type": "watch", "queue_ids": [support] }).to_string(),
+        ))
+        .await
+        .expect("send");
     let mut queued = Value::Null;
     for _ in 0..30 {
         second.press('2');
-        tokio::time::sleep(Duration::from_millis(700)).await;
-        let (_, live) = app
-            .get_json(&format!("/api/v1/queues/{support}/live"), &supervisor)
-            .await;
-        if live["waiting"].as_array().is_some_and(|w| w.len() == 1) {
-            queued = live;
+        let msg = next_json(&mut wallboard).await;
+        assert_eq!(msg["type"], "queue_live", "{msg}");
+        assert_eq!(msg["queue_id"], support.as_str());
+        if msg["live"]["waiting"]
+            .as_array()
+            .is_some_and(|w| w.len() == 1)
+        {
+            queued = msg["live"].clone();
             break;
         }
     }
     assert_eq!(queued["waiting"][0]["from"], "+15550101001", "{queued}");
+    assert_eq!(queued["answered"], 1, "{queued}");
+    // Agents do not watch queues; another tenant's supervisor cannot watch ours.
+    for (token, code) in [
+        (app.token("acme", "agent2").await, "forbidden"),
+        (app.token("globex", "supervisor").await, "no_such_queue"),
+    ] {
+        let mut ws = desk_socket(&app, &token).await;
+        ws.send(Message::text(
+            json!({ "type": "watch", "queue_ids": [support] }).to_string(),
+        ))
+        .await
+        .expect("send");
+        let reply = next_json(&mut ws).await;
+        assert_eq!(reply["code"], code, "{reply}");
+    }
     let mut announced = false;
     for _ in 0..30 {
         tokio::time::sleep(Duration::from_millis(500)).await;
