@@ -18,3 +18,8 @@ alter table call add column ivr jsonb;
 -- Announcements may come every 10 s (short queues with fast service).
 alter table queue drop constraint queue_announce_check;
 alter table queue add constraint queue_announce_check check (announce_every_secs between 10 and 600);
+
+-- A blocked caller may hear a prompt before the call ends.
+alter table blocked_number drop constraint blocked_number_treatment_check;
+alter table blocked_number add constraint blocked_number_treatment_check
+    check (treatment in ('busy', 'silent', 'prompt'));

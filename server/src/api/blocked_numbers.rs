@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Treatments a blocked caller can get.
-pub const TREATMENTS: [&str; 2] = ["busy", "silent"];
+pub const TREATMENTS: [&str; 3] = ["busy", "silent", "prompt"];
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -36,7 +36,8 @@ pub struct BlockNumber {
     /// A number in any common format, or an E.164 prefix ending in `*` (`+1900*`).
     pub pattern: String,
     pub reason: Option<String>,
-    /// `busy` (default: 486) or `silent` (603, declined without a word).
+    /// `busy` (default: 486), `silent` (603, declined without a word) or `prompt` (answered,
+    /// the caller hears the `blocked` prompt, then the call ends).
     pub treatment: Option<String>,
     pub expires_at: Option<DateTime<Utc>>,
 }

@@ -154,6 +154,9 @@ pub(super) async fn drive(
                             Destination::Flow(flow) => {
                                 start_flow(&edge, &mut call, &leg, &mut journey, flow).await;
                             }
+                            Destination::Blocked => {
+                                farewell(&edge, &mut call, &leg, &mut journey, "blocked")
+                            }
                             _ => {}
                         }
                     }
@@ -187,7 +190,11 @@ pub(super) async fn drive(
                     }
                     let end = CallEnd {
                         ended_at: Utc::now(),
-                        hangup_cause: ending.cause.as_str(),
+                        hangup_cause: if leg.destination == Destination::Blocked {
+                            "blocked"
+                        } else {
+                            ending.cause.as_str()
+                        },
                         hangup_side: ending.side.as_str(),
                         sip_code: Some(i32::from(ending.sip_code)),
                         codec: leg.session.as_ref().map(|s| s.codec.name()),
@@ -439,9 +446,15 @@ fn ring_from_flow(
 
 /// Nobody can take the call: the caller hears that everyone is busy, then it ends.
 fn give_up(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey) {
-    match edge.prompts.for_locale(&leg.locale).get("busy") {
-        Some(busy) if journey.bridge.is_some() => {
-            journey.command(BridgeCmd::Play(busy));
+    farewell(edge, call, leg, journey, "busy");
+}
+
+/// The caller hears the built-in `prompt`, then the call ends.
+fn farewell(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey, prompt: &str) {
+    match edge.prompts.for_locale(&leg.locale).get(prompt) {
+        Some(audio) if journey.bridge.is_some() => {
+            journey.command(BridgeCmd::Music(false));
+            journey.command(BridgeCmd::Play(audio));
             journey.hangup_after_prompt = true;
         }
         _ => call.handle(Instant::now(), Event::LocalHangup),
@@ -578,7 +591,8 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
         sdp::Codec::Pcmu => Law::Mu,
         sdp::Codec::Pcma => Law::A,
     };
-    let recording = if edge.sessions.record_calls {
+    // A blocked caller's farewell is not worth keeping.
+    let recording = if edge.sessions.record_calls && leg.destination != Destination::Blocked {
         match edge.sessions.recordings.create(leg.tenant, leg.id) {
             Ok(sink) => Some(sink),
             Err(e) => {
@@ -593,7 +607,7 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
     let mut bridge = Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some());
     if matches!(
         leg.destination,
-        Destination::Queue(_) | Destination::Flow(_)
+        Destination::Queue(_) | Destination::Flow(_) | Destination::Blocked
     ) {
         // Music (or the IVR's prompts) until an agent takes the call.
         bridge.set_hold(true);

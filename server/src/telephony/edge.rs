@@ -588,7 +588,12 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         dtmf_digits: "",
         quality: json!({}),
     };
-    if let Some(treatment) = blocked {
+    let mut destination = number.destination;
+    if blocked.as_deref() == Some("prompt") {
+        // Answered to hear `blocked`, then hung up; the record says `blocked`.
+        tracing::info!(tenant_id = %tenant, from = %from_number, "a blocked number hears the blocked prompt");
+        destination = Destination::Blocked;
+    } else if let Some(treatment) = blocked {
         // `silent`: declined without a word (603); `busy`: 486, as if the line were busy.
         let (code, status) = if treatment == "silent" {
             (603, StatusCode::Decline)
@@ -685,13 +690,13 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         key: dialog_id,
         sockets: Some(socket),
         session: Some(session),
-        destination: number.destination,
+        destination,
         locale,
         answer: Some(answer),
         dialling: None,
         media: None,
     };
-    let mut machine = Call::new(Role::Inbound, edge.call_config(Some(number.destination)));
+    let mut machine = Call::new(Role::Inbound, edge.call_config(Some(destination)));
     machine.handle(std::time::Instant::now(), CallEvent::Start);
     tokio::spawn(drive(edge.clone(), machine, leg, events_rx));
 }
@@ -794,9 +799,10 @@ pub(super) fn start_service(
             let prompt = custom_prompt.as_deref().unwrap_or(&built_in);
             Service::prompt(params, prompt, set.digits.clone())
         }
-        Destination::Agent(_) | Destination::Queue(_) | Destination::Flow(_) => {
-            Service::relay(params)
-        }
+        Destination::Agent(_)
+        | Destination::Queue(_)
+        | Destination::Flow(_)
+        | Destination::Blocked => Service::relay(params),
     };
     let remote = session
         .we_send()

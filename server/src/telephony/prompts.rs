@@ -10,7 +10,7 @@ use switchboard_media::service::DigitVoices;
 use switchboard_media::wav;
 
 /// Built-in prompts an IVR flow can name (see `docs/routing.md` for what each says).
-pub const BUILT_IN: [&str; 13] = [
+pub const BUILT_IN: [&str; 14] = [
     "enter-digits",
     "welcome",
     "menu-sales-support",
@@ -24,6 +24,7 @@ pub const BUILT_IN: [&str; 13] = [
     "closed",
     "busy",
     "goodbye",
+    "blocked",
 ];
 
 macro_rules! lang {
@@ -47,6 +48,7 @@ macro_rules! lang {
             include_bytes!(concat!("../../../prompts/", $lang, "/closed.wav")).as_slice(),
             include_bytes!(concat!("../../../prompts/", $lang, "/busy.wav")).as_slice(),
             include_bytes!(concat!("../../../prompts/", $lang, "/goodbye.wav")).as_slice(),
+            include_bytes!(concat!("../../../prompts/", $lang, "/blocked.wav")).as_slice(),
         ]
     };
 }

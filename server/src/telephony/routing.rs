@@ -25,6 +25,9 @@ pub enum Destination {
     /// An IVR flow (`flow:<flow id>`): the call is answered and walks the flow, which ends
     /// in a queue, at an agent or in a hang-up.
     Flow(Uuid),
+    /// Not configurable: a blocked caller whose treatment is `prompt` is answered, hears
+    /// `blocked`, and the call ends.
+    Blocked,
 }
 
 impl Destination {
@@ -33,7 +36,10 @@ impl Destination {
     pub fn bridged(self) -> bool {
         matches!(
             self,
-            Destination::Agent(_) | Destination::Queue(_) | Destination::Flow(_)
+            Destination::Agent(_)
+                | Destination::Queue(_)
+                | Destination::Flow(_)
+                | Destination::Blocked
         )
     }
 

@@ -69,7 +69,14 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Build a server on a fresh database; `configure` may adjust the settings first.
+/// With `TEST_LOG` set (an env filter such as `info`), the server's logs go to stderr.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+    if let Ok(filter) = std::env::var("TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+            .with_test_writer()
+            .try_init();
+    }
     let server = PgConnectOptions::from_str(&server_url()).expect("valid test database URL");
     let mut admin = server
         .connect()

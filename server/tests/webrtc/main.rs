@@ -1318,7 +1318,7 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
 }
 
 #[tokio::test]
-async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_is_hung_up() {
+async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_a_blocked_caller_the_blocked_one() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
     set_office_hours(&app, false).await;
@@ -1340,4 +1340,39 @@ async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_is_hung_up() {
     let record = ended_call(&app).await;
     assert_eq!(record["hangup_side"], "callee", "{record}");
     assert!(record["ivr"].is_null(), "never reached a queue: {record}");
+
+    // A blocked caller whose treatment is a prompt hears it, and the call ends as blocked.
+    let supervisor = app.token("acme", "supervisor").await;
+    let resp = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/blocked-numbers",
+            &supervisor,
+            Some(json!({ "pattern": "+15550101001", "treatment": "prompt" })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let blocked = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        IVR_LINE,
+        "webrtc/caller-until-bye.xml",
+        &[("rtp_port", blocked.port.to_string())],
+        0,
+    );
+    assert!(call.await.expect("join"), "the server hung up");
+    assert!(
+        blocked.heard_prompt("blocked"),
+        "the blocked prompt was played"
+    );
+    assert!(!blocked.heard_prompt("closed"), "and nothing of the flow");
+    let token = app.token("acme", "admin").await;
+    let (_, page) = app.get_json("/api/v1/calls", &token).await;
+    let causes: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|c| c["hangup_cause"].as_str())
+        .collect();
+    assert!(causes.contains(&"blocked"), "{page}");
 }
