@@ -20,9 +20,10 @@ use super::edge::{Edge, close_record, custom_prompt, mos, start_service};
 use super::media::{BridgeCmd, BridgeIo, CallNotice, MediaHandle, MediaOutcome, RtpSockets};
 use super::routing::Destination;
 use crate::domain::schedule::{Hours, Schedule};
-use crate::store::TenantId;
 use crate::store::call::{self, CallEnd};
+use crate::store::contact::{self, Contact, ContactFilter};
 use crate::store::document::{self, Kind};
+use crate::store::{PageRequest, TenantId};
 use crate::webrtc::protocol::{IvrChoice, IvrInputs, OfferDetails};
 use switchboard_ivr::{Flow, Interpreter, Route};
 use switchboard_media::bridge::{Bridge, Pause};
@@ -360,7 +361,10 @@ async fn run_ivr(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey)
                         Err(_) => call.handle(now, Event::LocalHangup),
                     },
                     Route::Agent { agent } => match Uuid::parse_str(&agent) {
-                        Ok(agent) => ring_from_flow(edge, call, leg, journey, agent, inputs),
+                        Ok(agent) => {
+                            let contact = matched_contact(edge, leg).await;
+                            ring_from_flow(edge, call, leg, journey, agent, inputs, contact);
+                        }
                         Err(_) => call.handle(now, Event::LocalHangup),
                     },
                     Route::Hangup => call.handle(now, Event::LocalHangup),
@@ -397,11 +401,30 @@ async fn enqueue(
             details: OfferDetails {
                 queue_id: Some(queue),
                 ivr,
+                contact: matched_contact(edge, leg).await,
             },
             events: leg.events.clone(),
             notices: journey.notices_tx.clone(),
         },
     );
+}
+
+/// The tenant's contact with the caller's number (the first, if several share it).
+async fn matched_contact(edge: &Edge, leg: &Leg) -> Option<Box<Contact>> {
+    let filter = ContactFilter {
+        phone: Some(leg.from_number.clone()),
+        ..ContactFilter::default()
+    };
+    let page = PageRequest {
+        limit: 1,
+        after: None,
+    };
+    let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
+    let (mut found, _) = contact::list(&mut tx, leg.tenant, &filter, page)
+        .await
+        .ok()?;
+    let _ = tx.commit().await;
+    found.pop().map(Box::new)
 }
 
 /// A flow sent the answered call to one agent: their desk rings while the caller hears music.
@@ -412,6 +435,7 @@ fn ring_from_flow(
     journey: &mut Journey,
     agent: Uuid,
     ivr: IvrInputs,
+    contact: Option<Box<Contact>>,
 ) {
     journey.command(BridgeCmd::Music(true));
     let notices = journey.notices_tx.clone();
@@ -424,6 +448,7 @@ fn ring_from_flow(
         &OfferDetails {
             queue_id: None,
             ivr: Some(ivr),
+            contact,
         },
         leg.events.clone(),
         move |report| {
@@ -544,12 +569,17 @@ async fn answered(
 
 /// Ring the agent's desk; a desk that cannot take the call refuses it at once.
 async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uuid) {
+    let details = OfferDetails {
+        contact: matched_contact(edge, leg).await,
+        ..OfferDetails::default()
+    };
     let rung = edge.sessions.ring(
         leg.id,
         leg.tenant,
         agent,
         &leg.from_number,
         &leg.to_number,
+        &details,
         leg.events.clone(),
     );
     match rung {

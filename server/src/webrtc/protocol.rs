@@ -26,6 +26,7 @@ pub struct IvrChoice {
 pub struct OfferDetails {
     pub queue_id: Option<Uuid>,
     pub ivr: Option<IvrInputs>,
+    pub contact: Option<Box<crate::store::contact::Contact>>,
 }
 
 /// From the browser.
@@ -142,6 +143,9 @@ pub enum ServerMessage {
         /// What the caller chose and entered in the IVR.
         #[serde(skip_serializing_if = "Option::is_none")]
         ivr: Option<IvrInputs>,
+        /// The tenant's contact with the caller's number, if there is one (the screen pop).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        contact: Option<Box<crate::store::contact::Contact>>,
     },
     /// A call's state changed: `ringing`, `connected`, `consulting`, `conference`, `ended`
     /// (also sent after a reconnect).

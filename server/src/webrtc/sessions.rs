@@ -312,6 +312,7 @@ impl Sessions {
 
     /// Offer call `id` to `agent`. Refused with a SIP code when the agent cannot take it:
     /// 480 when not signed in with a live media session, 486 when on another call.
+    #[allow(clippy::too_many_arguments)]
     pub fn ring(
         &self,
         id: Uuid,
@@ -319,18 +320,10 @@ impl Sessions {
         agent: Uuid,
         from: &str,
         to: &str,
+        details: &OfferDetails,
         events: UnboundedSender<CallEvent>,
     ) -> Result<(), u16> {
-        self.ring_with(
-            id,
-            tenant,
-            agent,
-            from,
-            to,
-            &OfferDetails::default(),
-            events,
-            None,
-        )
+        self.ring_with(id, tenant, agent, from, to, details, events, None)
     }
 
     /// Offer a call of a queue to the agent the router picked; their answer or refusal goes
@@ -422,6 +415,7 @@ impl Sessions {
             transfer_from: None,
             queue_id: details.queue_id,
             ivr: details.ivr.clone(),
+            contact: details.contact.clone(),
         });
         inner.calls.insert(
             id,
@@ -575,6 +569,7 @@ impl Sessions {
             transfer_from: Some(user),
             queue_id: None,
             ivr: None,
+            contact: None,
         });
         if let Some(slot) = inner.calls.get_mut(&id) {
             slot.consult = Some((other, None));

@@ -1194,6 +1194,8 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
         offer["ivr"],
         json!({ "choices": [{ "node": "menu", "key": "2" }], "variables": { "topic": "support" } })
     );
+    // The caller's number is the demo contact Alice's: the offer carries her card.
+    assert_eq!(offer["contact"]["name"], "Alice Johnson", "{offer}");
     assert!(first.heard_prompt("welcome"), "the welcome was played");
     assert!(
         first.heard_prompt("menu-sales-support"),
