@@ -948,6 +948,21 @@ impl Router {
         self.queues.get(&queue).map(|q| q.stats)
     }
 
+    /// Set a queue's counters, e.g. to today's figures from the call records when the router
+    /// starts; a queue not configured is ignored.
+    pub fn restore_stats(&mut self, queue: QueueId, stats: QueueStats) {
+        if let Some(q) = self.queues.get_mut(&queue) {
+            q.stats = stats;
+        }
+    }
+
+    /// Zero every queue's counters (a new day began).
+    pub fn reset_stats(&mut self) {
+        for q in self.queues.values_mut() {
+            q.stats = QueueStats::default();
+        }
+    }
+
     /// Calls in the router (waiting, ringing or connected).
     pub fn calls(&self) -> usize {
         self.calls.len()

@@ -520,3 +520,38 @@ fn track(
         }
     }
 }
+
+#[test]
+fn counters_restored_from_the_records_go_on_counting_and_a_new_day_zeroes_them() {
+    let t0 = Instant::now();
+    let mut r = router_with(Strategy::LongestIdle, 1, t0);
+    let today = switchboard_acd::QueueStats {
+        offered: 10,
+        answered: 8,
+        answered_in_service_level: 6,
+        abandoned: 2,
+        overflowed: 0,
+        answered_wait: Duration::from_secs(80),
+    };
+    r.restore_stats(SUPPORT, today);
+    r.restore_stats(TIER2, today); // not configured: ignored
+    r.call_arrived(t0, CallId(1), SUPPORT, 0).expect("call");
+    r.answered(t0 + Duration::from_secs(5), CallId(1), AgentId(1))
+        .expect("answer");
+    let stats = r.stats(SUPPORT).expect("stats");
+    assert_eq!(
+        (
+            stats.offered,
+            stats.answered,
+            stats.answered_in_service_level
+        ),
+        (11, 9, 7)
+    );
+    assert_eq!(stats.answered_wait, Duration::from_secs(85));
+    assert_eq!(r.stats(TIER2), None);
+    r.reset_stats();
+    assert_eq!(
+        r.stats(SUPPORT),
+        Some(switchboard_acd::QueueStats::default())
+    );
+}

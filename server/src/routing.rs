@@ -15,15 +15,17 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use chrono_tz::Tz;
 use switchboard_acd::{
     AgentId, AgentState, CallId, CallOutcome, Decision, NotReadyReason, Overflow, QueueConfig,
-    QueueId, Router, Strategy,
+    QueueId, QueueStats, Router, Strategy,
 };
 use switchboard_sip::call::Event as CallEvent;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use uuid::Uuid;
 
-use crate::store::{Store, TenantId, queue};
+use crate::store::{Store, TenantId, queue, queue_event, tenant};
 use crate::telephony::media::CallNotice;
 use crate::webrtc::Sessions;
 use crate::webrtc::protocol::{OfferDetails, ServerMessage};
@@ -220,6 +222,12 @@ struct Task {
     ids: Ids,
     calls: HashMap<Uuid, Waiting>,
     logged_in: HashSet<Uuid>,
+    /// Each call in the router: its queue now, and when it arrived (for the recorded wait).
+    placed: HashMap<Uuid, (Uuid, Instant)>,
+    service_levels: HashMap<Uuid, Duration>,
+    /// The tenant's time zone and today's date there: the counters restart at midnight.
+    tz: Tz,
+    day: NaiveDate,
 }
 
 impl Task {
@@ -238,7 +246,96 @@ impl Task {
             ids: Ids::default(),
             calls: HashMap::new(),
             logged_in: HashSet::new(),
+            placed: HashMap::new(),
+            service_levels: HashMap::new(),
+            tz: Tz::UTC,
+            day: NaiveDate::default(),
         }
+    }
+
+    /// The start of today in the tenant's time zone.
+    fn midnight(&self) -> DateTime<Utc> {
+        let local = self.day.and_time(NaiveTime::MIN);
+        self.tz
+            .from_local_datetime(&local)
+            .earliest()
+            .map_or_else(Utc::now, |t| t.with_timezone(&Utc))
+    }
+
+    fn today(&self) -> NaiveDate {
+        Utc::now().with_timezone(&self.tz).date_naive()
+    }
+
+    /// Today's counters from the recorded queue events, so a router that (re)starts goes on
+    /// from the same figures the records hold.
+    async fn restore_counters(&mut self) {
+        let loaded = async {
+            let mut db = self.store.tenant_tx(self.tenant).await?;
+            let tz = tenant::get(&mut db, self.tenant)
+                .await?
+                .and_then(|t| t.time_zone.parse::<Tz>().ok());
+            db.commit().await?;
+            if let Some(tz) = tz {
+                self.tz = tz;
+            }
+            self.day = self.today();
+            let mut db = self.store.tenant_tx(self.tenant).await?;
+            let counters = queue_event::counters(
+                &mut db,
+                self.tenant,
+                self.midnight(),
+                DateTime::<Utc>::MAX_UTC,
+            )
+            .await?;
+            db.commit().await?;
+            Ok::<_, sqlx::Error>(counters)
+        }
+        .await;
+        match loaded {
+            Ok(counters) => {
+                for (queue, c) in counters {
+                    let n = |v: i64| u64::try_from(v).unwrap_or(0);
+                    let stats = QueueStats {
+                        offered: n(c.offered),
+                        answered: n(c.answered),
+                        answered_in_service_level: n(c.answered_in_service_level),
+                        abandoned: n(c.abandoned),
+                        overflowed: n(c.overflowed),
+                        answered_wait: Duration::from_millis(n(c.answered_wait_ms)),
+                    };
+                    self.router
+                        .restore_stats(QueueId(self.ids.small(queue)), stats);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, tenant_id = %self.tenant, "loading today's queue counters failed");
+            }
+        }
+    }
+
+    /// At the tenant's midnight the counters start again.
+    fn roll_day(&mut self) {
+        let today = self.today();
+        if today != self.day {
+            self.day = today;
+            self.router.reset_stats();
+        }
+    }
+
+    /// Write a counted event of `call` in `queue` (in the background, in order per call).
+    fn count(&self, queue: Uuid, call: Uuid, kind: queue_event::Kind) {
+        let (store, tenant, at) = (self.store.clone(), self.tenant, Utc::now());
+        tokio::spawn(async move {
+            let written = async {
+                let mut db = store.tenant_tx(tenant).await?;
+                queue_event::record(&mut db, tenant, queue, call, kind, at).await?;
+                db.commit().await
+            }
+            .await;
+            if let Err(e) = written {
+                tracing::error!(error = %e, %call, "recording a queue event failed");
+            }
+        });
     }
 
     async fn load_queues(&mut self) {
@@ -256,6 +353,10 @@ impl Task {
         };
         for q in queues {
             let s = &q.settings;
+            self.service_levels.insert(
+                q.id,
+                Duration::from_secs(s.service_level_secs.max(0) as u64),
+            );
             let strategy = match s.strategy.as_str() {
                 "round_robin" => Strategy::RoundRobin,
                 "fewest_calls" => Strategy::FewestCalls,
@@ -316,9 +417,12 @@ impl Task {
 
     async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>) {
         self.load_queues().await;
+        self.restore_counters().await;
+        let mut every_minute = tokio::time::interval(Duration::from_secs(60));
         loop {
             let deadline = self.router.poll_timeout();
             tokio::select! {
+                _ = every_minute.tick() => self.roll_day(),
                 command = commands.recv() => {
                     let Some(command) = command else { break };
                     self.handle(command).await;
@@ -330,7 +434,7 @@ impl Task {
                     }
                 } => self.router.handle_timeout(Instant::now()),
             }
-            self.carry_out();
+            self.carry_out(Instant::now());
         }
     }
 
@@ -351,11 +455,15 @@ impl Task {
                         agent: None,
                     },
                 );
+                let queue = self.calls.get(&call).map(|w| w.arrival.queue);
                 if self.router.call_arrived(now, c, q, priority).is_err() {
                     // No such queue (deleted since the number was set): the call ends.
                     if let Some(w) = self.calls.remove(&call) {
                         let _ = w.arrival.notices.send(CallNotice::GiveUp);
                     }
+                } else if let Some(queue) = queue {
+                    self.placed.insert(call, (queue, now));
+                    self.count(queue, call, queue_event::Kind::Offered);
                 }
             }
             Command::Ended { call } => {
@@ -465,9 +573,47 @@ impl Task {
         }
     }
 
+    /// Record what the router's decisions count: the same events its counters count.
+    fn count_decision(&mut self, decision: &Decision, now: Instant) {
+        let (call, to) = match decision {
+            Decision::Ended { call, outcome } => {
+                let Some(call) = self.ids.uuid(call.0) else {
+                    return;
+                };
+                let Some((queue, arrived)) = self.placed.remove(&call) else {
+                    return;
+                };
+                let kind = match outcome {
+                    CallOutcome::Answered(_) => {
+                        let wait = now.saturating_duration_since(arrived);
+                        let sl = self.service_levels.get(&queue).copied().unwrap_or_default();
+                        queue_event::Kind::Answered {
+                            wait_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
+                            in_service_level: wait <= sl,
+                        }
+                    }
+                    CallOutcome::Abandoned => queue_event::Kind::Abandoned,
+                    CallOutcome::Overflowed => queue_event::Kind::Overflowed,
+                };
+                return self.count(queue, call, kind);
+            }
+            Decision::Requeued { call, to, .. } => (*call, *to),
+            _ => return,
+        };
+        let (Some(call), Some(to)) = (self.ids.uuid(call.0), self.ids.uuid(to.0)) else {
+            return;
+        };
+        if let Some((queue, _)) = self.placed.get_mut(&call) {
+            let from = std::mem::replace(queue, to);
+            self.count(from, call, queue_event::Kind::Overflowed);
+            self.count(to, call, queue_event::Kind::Offered);
+        }
+    }
+
     /// Carry out the router's decisions.
-    fn carry_out(&mut self) {
+    fn carry_out(&mut self, now: Instant) {
         while let Some(decision) = self.router.poll_output() {
+            self.count_decision(&decision, now);
             match decision {
                 Decision::Offer { call, agent } => {
                     let (Some(call), Some(agent)) = (self.ids.uuid(call.0), self.ids.uuid(agent.0))

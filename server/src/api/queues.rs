@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_queue, replace_queue, delete_queue))
         .routes(routes!(set_members))
         .routes(routes!(live_queue))
+        .routes(routes!(queue_stats))
         .routes(routes!(list_skills, create_skill))
         .routes(routes!(delete_skill))
         .routes(routes!(get_agent_skills, set_agent_skills))
@@ -274,6 +275,71 @@ async fn live_queue(
         .await
         .ok_or(ApiError::Unavailable)?;
     Ok(axum::Json(live))
+}
+
+/// Which day's figures.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatsQuery {
+    /// A date (`YYYY-MM-DD`) in the tenant's time zone; today when absent.
+    pub date: Option<chrono::NaiveDate>,
+}
+
+/// A queue's figures for one day, from the recorded queue events.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct DayStats {
+    pub date: chrono::NaiveDate,
+    #[serde(flatten)]
+    pub counters: crate::store::queue_event::Counters,
+    /// Percent of answered calls answered within the service-level time; none before the
+    /// first answer.
+    pub service_level_percent: Option<f64>,
+}
+
+#[utoipa::path(get, path = "/queues/{id}/stats", tag = "routing",
+    params(("id" = Uuid, Path), StatsQuery),
+    responses((status = 200, body = DayStats, description = "One day's counters; today's equal the live ones"),
+              (status = 404, body = super::error::Problem)))]
+async fn queue_stats(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(IdPath { id }): ApiPath<IdPath>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<StatsQuery>,
+) -> Result<axum::Json<DayStats>, ApiError> {
+    use chrono::TimeZone;
+    let tenant = principal.require(Role::Supervisor)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    if queue::list(&mut tx, tenant, Some(id)).await?.is_empty() {
+        return Err(ApiError::NotFound);
+    }
+    let tz = crate::store::tenant::get(&mut tx, tenant)
+        .await?
+        .and_then(|t| t.time_zone.parse::<chrono_tz::Tz>().ok())
+        .unwrap_or(chrono_tz::Tz::UTC);
+    let date = query
+        .date
+        .unwrap_or_else(|| chrono::Utc::now().with_timezone(&tz).date_naive());
+    let start = |d: chrono::NaiveDate| {
+        tz.from_local_datetime(&d.and_time(chrono::NaiveTime::MIN))
+            .earliest()
+            .map(|t| t.with_timezone(&chrono::Utc))
+    };
+    let (Some(since), Some(until)) = (start(date), date.succ_opt().and_then(start)) else {
+        return Err(ApiError::field("date", "out of range"));
+    };
+    let counters = crate::store::queue_event::counters(&mut tx, tenant, since, until)
+        .await?
+        .into_iter()
+        .find(|(q, _)| *q == id)
+        .map(|(_, c)| c)
+        .unwrap_or_default();
+    tx.commit().await?;
+    Ok(axum::Json(DayStats {
+        date,
+        counters,
+        service_level_percent: (counters.answered > 0)
+            .then(|| 100.0 * counters.answered_in_service_level as f64 / counters.answered as f64),
+    }))
 }
 
 /// Who serves a queue.

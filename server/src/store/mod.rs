@@ -19,6 +19,7 @@ pub mod embedded;
 pub mod phone_number;
 pub mod prompt;
 pub mod queue;
+pub mod queue_event;
 pub mod refresh_token;
 pub mod tenant;
 pub mod trunk;

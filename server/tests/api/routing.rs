@@ -415,3 +415,123 @@ async fn queues_with_skills_and_members_stay_within_their_tenant() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_starting_router_counts_on_from_todays_recorded_queue_events() {
+    use switchboard::store::{call, queue_event};
+    let app = spawn_app().await;
+    let supervisor = app.token("acme", "supervisor").await;
+    let support: uuid::Uuid = queue_named(&app, &supervisor, "support")
+        .await
+        .parse()
+        .expect("uuid");
+    let tenant = app.tenant_id("acme").await;
+    // Three calls recorded today (two answered, one within the service level, one abandoned)
+    // and one two days ago.
+    let now = chrono::Utc::now();
+    let events = [
+        (
+            now,
+            vec![
+                queue_event::Kind::Offered,
+                queue_event::Kind::Answered {
+                    wait_ms: 5_000,
+                    in_service_level: true,
+                },
+            ],
+        ),
+        (
+            now,
+            vec![
+                queue_event::Kind::Offered,
+                queue_event::Kind::Answered {
+                    wait_ms: 45_000,
+                    in_service_level: false,
+                },
+            ],
+        ),
+        (
+            now,
+            vec![queue_event::Kind::Offered, queue_event::Kind::Abandoned],
+        ),
+        (
+            now - chrono::Duration::days(2),
+            vec![queue_event::Kind::Offered, queue_event::Kind::Overflowed],
+        ),
+    ];
+    let mut db = app.store.tenant_tx(tenant).await.expect("tx");
+    for (at, kinds) in events {
+        let id = switchboard::store::new_id();
+        let record = call::NewCall {
+            id,
+            tenant,
+            direction: "inbound",
+            trunk_id: None,
+            number_id: None,
+            from_number: "+15550101001",
+            to_number: "+15550100103",
+            sip_call_id: "test",
+            started_at: at,
+            node: "test",
+        };
+        call::insert(&mut db, &record).await.expect("call");
+        for kind in kinds {
+            queue_event::record(&mut db, tenant, support, id, kind, at)
+                .await
+                .expect("event");
+        }
+    }
+    db.commit().await.expect("commit");
+
+    // The router starts with the first request for it, from today's records.
+    let (status, live) = app
+        .get_json(&format!("/api/v1/queues/{support}/live"), &supervisor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{live}");
+    assert_eq!(
+        (
+            live["offered"].clone(),
+            live["answered"].clone(),
+            live["answered_in_service_level"].clone(),
+            live["abandoned"].clone(),
+            live["overflowed"].clone()
+        ),
+        (json!(3), json!(2), json!(1), json!(1), json!(0)),
+        "{live}"
+    );
+    assert_eq!(live["service_level_percent"], 50.0);
+    let (_, today) = app
+        .get_json(&format!("/api/v1/queues/{support}/stats"), &supervisor)
+        .await;
+    assert_eq!(today["offered"], 3);
+    assert_eq!(today["answered_wait_ms"], 50_000);
+    assert_eq!(today["service_level_percent"], 50.0);
+    // Another day's figures are that day's (the day's boundary is acme's, New York).
+    let then = (now - chrono::Duration::days(2))
+        .with_timezone(&chrono_tz::America::New_York)
+        .date_naive();
+    let (_, past) = app
+        .get_json(
+            &format!("/api/v1/queues/{support}/stats?date={then}"),
+            &supervisor,
+        )
+        .await;
+    assert_eq!(
+        (past["offered"].clone(), past["overflowed"].clone()),
+        (json!(1), json!(1)),
+        "{past}"
+    );
+    // Another tenant's supervisor: 404; a bad date: 400, like any bad query.
+    let globex = app.token("globex", "supervisor").await;
+    let (status, _) = app
+        .get_json(&format!("/api/v1/queues/{support}/stats"), &globex)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = app
+        .get_json(
+            &format!("/api/v1/queues/{support}/stats?date=yesterday"),
+            &supervisor,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

@@ -1306,6 +1306,35 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
         "the second call succeeded"
     );
 
+    // The live counters are the recorded ones: today's figures agree.
+    let mut agreed = (Value::Null, Value::Null);
+    for _ in 0..20 {
+        let (_, live) = app
+            .get_json(&format!("/api/v1/queues/{support}/live"), &supervisor)
+            .await;
+        let (status, day) = app
+            .get_json(&format!("/api/v1/queues/{support}/stats"), &supervisor)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{day}");
+        let pick = |v: &Value| {
+            json!([
+                v["offered"],
+                v["answered"],
+                v["answered_in_service_level"],
+                v["abandoned"],
+                v["overflowed"]
+            ])
+        };
+        agreed = (pick(&live), pick(&day));
+        if agreed.0 == agreed.1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(agreed.0, agreed.1, "live vs recorded");
+    assert_eq!(agreed.0[0], 2, "two calls offered: {}", agreed.0);
+    assert_eq!(agreed.0[1], 2, "two answered: {}", agreed.0);
+
     // Both records keep the queue and what the caller chose.
     let token = app.token("acme", "admin").await;
     for id in [&first_id, &second_id] {
