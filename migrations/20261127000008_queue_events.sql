@@ -22,3 +22,21 @@ alter table queue_event enable row level security;
 alter table queue_event force row level security;
 create policy queue_event_isolation on queue_event using (tenant_id = (select current_tenant_id()));
 grant select, insert on queue_event to switchboard_app;
+
+-- Every change of an agent's state, with its time and reason (a break's code, `missed`,
+-- `disconnected`): the record of agents' time in each state.
+create table agent_state_event (
+    id uuid primary key,
+    tenant_id uuid not null references tenant (id) on delete cascade,
+    user_id uuid not null references app_user (id) on delete cascade,
+    -- `offline`, `available`, `offered`, `on_call`, `wrap_up`, `not_ready`.
+    state text not null,
+    reason text,
+    at timestamptz not null
+);
+create index agent_state_event_tenant_id_user_id_at_idx on agent_state_event (tenant_id, user_id, at);
+
+alter table agent_state_event enable row level security;
+alter table agent_state_event force row level security;
+create policy agent_state_event_isolation on agent_state_event using (tenant_id = (select current_tenant_id()));
+grant select, insert on agent_state_event to switchboard_app;

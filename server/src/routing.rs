@@ -67,6 +67,10 @@ enum Command {
     Disconnected {
         agent: Uuid,
     },
+    ExtendWrapUp {
+        agent: Uuid,
+        more: Duration,
+    },
     Reload,
     Live {
         queue: Uuid,
@@ -164,6 +168,11 @@ impl Routing {
         let (reply, rx) = tokio::sync::oneshot::channel();
         self.send(tenant, Command::Live { queue, reply });
         rx.await.ok()
+    }
+
+    /// An agent in wrap-up wants `more` time from now.
+    pub fn extend_wrap_up(&self, tenant: TenantId, agent: Uuid, more: Duration) {
+        self.send(tenant, Command::ExtendWrapUp { agent, more });
     }
 
     /// An agent's desk has been gone past its grace period.
@@ -508,6 +517,13 @@ impl Task {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
                 let _ = self.router.refused(now, c, a);
             }
+            Command::ExtendWrapUp { agent, more } => {
+                if self.logged_in.contains(&agent) {
+                    let _ = self
+                        .router
+                        .extend_wrap_up(now, AgentId(self.ids.small(agent)), more);
+                }
+            }
             Command::Disconnected { agent } => {
                 if self.logged_in.contains(&agent) {
                     let _ = self
@@ -571,6 +587,39 @@ impl Task {
             service_level_percent: (stats.answered > 0)
                 .then(|| 100.0 * stats.answered_in_service_level as f64 / stats.answered as f64),
         }
+    }
+
+    /// Write an agent's state change (in the background).
+    fn record_state(
+        &self,
+        agent: Uuid,
+        state: &'static str,
+        reason: Option<String>,
+        at: Instant,
+        now: Instant,
+    ) {
+        let at = Utc::now()
+            - chrono::Duration::from_std(now.saturating_duration_since(at)).unwrap_or_default();
+        let (store, tenant) = (self.store.clone(), self.tenant);
+        tokio::spawn(async move {
+            let written = async {
+                let mut db = store.tenant_tx(tenant).await?;
+                queue_event::record_agent_state(
+                    &mut db,
+                    tenant,
+                    agent,
+                    state,
+                    reason.as_deref(),
+                    at,
+                )
+                .await?;
+                db.commit().await
+            }
+            .await;
+            if let Err(e) = written {
+                tracing::error!(error = %e, %agent, "recording an agent's state failed");
+            }
+        });
     }
 
     /// Record what the router's decisions count: the same events its counters count.
@@ -671,7 +720,7 @@ impl Task {
                         });
                     }
                 }
-                Decision::AgentChanged { agent, state, .. } => {
+                Decision::AgentChanged { agent, state, at } => {
                     if let Some(agent) = self.ids.uuid(agent.0) {
                         let reason = match &state {
                             AgentState::NotReady(NotReadyReason::Break(r)) => Some(r.clone()),
@@ -681,6 +730,7 @@ impl Task {
                             }
                             _ => None,
                         };
+                        self.record_state(agent, state.name(), reason.clone(), at, now);
                         self.sessions.tell_user(
                             agent,
                             ServerMessage::AgentState {

@@ -32,6 +32,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_skills, create_skill))
         .routes(routes!(delete_skill))
         .routes(routes!(get_agent_skills, set_agent_skills))
+        .routes(routes!(agent_states))
 }
 
 const STRATEGIES: [&str; 5] = [
@@ -481,8 +482,37 @@ async fn get_agent_skills(
         .ok_or(ApiError::NotFound)?;
     let skills = queue::agent_skills(&mut tx, tenant, id).await?;
     tx.commit().await?;
-    state.queues_changed(tenant);
     Ok(axum::Json(skills))
+}
+
+/// From when.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct StatesQuery {
+    /// Changes at or after this time (RFC 3339); the last 24 hours when absent.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+#[utoipa::path(get, path = "/users/{id}/states", tag = "routing", params(("id" = Uuid, Path), StatesQuery),
+    responses((status = 200, body = Vec<crate::store::queue_event::AgentStateEvent>, description = "The agent's state changes, oldest first (at most 1,000)"),
+              (status = 404, body = super::error::Problem)))]
+async fn agent_states(
+    State(state): State<AppState>,
+    principal: Principal,
+    ApiPath(IdPath { id }): ApiPath<IdPath>,
+    super::extract::ApiQuery(query): super::extract::ApiQuery<StatesQuery>,
+) -> Result<axum::Json<Vec<crate::store::queue_event::AgentStateEvent>>, ApiError> {
+    let tenant = principal.require(Role::Supervisor)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    user::get(&mut tx, tenant, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let since = query
+        .since
+        .unwrap_or_else(|| chrono::Utc::now() - chrono::Duration::days(1));
+    let states = crate::store::queue_event::agent_states(&mut tx, tenant, id, since).await?;
+    tx.commit().await?;
+    Ok(axum::Json(states))
 }
 
 #[utoipa::path(put, path = "/users/{id}/skills", tag = "routing", params(("id" = Uuid, Path)), request_body = Vec<SkillLevel>,

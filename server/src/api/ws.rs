@@ -263,6 +263,20 @@ async fn handle(
         // Handled by the socket's loop, which owns the watch list.
         ClientMessage::Watch { .. } => Ok(None),
         ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
+        ClientMessage::ExtendWrapUp { secs } => match routing {
+            Some(routing) if (1..=600).contains(&secs) => {
+                routing.extend_wrap_up(user.tenant, user.id, Duration::from_secs(u64::from(secs)));
+                Ok(None)
+            }
+            Some(_) => Err(DeskError {
+                code: "bad_message",
+                message: "secs is 1-600".into(),
+            }),
+            None => Err(DeskError {
+                code: "unavailable",
+                message: "routing is not running on this node".into(),
+            }),
+        },
         ClientMessage::Offer { sdp, restart } => sessions
             .offer(user.id, sdp, restart)
             .await

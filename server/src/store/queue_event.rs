@@ -115,3 +115,54 @@ pub async fn counters(
         })
         .collect())
 }
+
+/// An agent's state changed (kept with the queue events: both are the routing service's record).
+pub async fn record_agent_state(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: Uuid,
+    state: &str,
+    reason: Option<&str>,
+    at: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query!(
+        "insert into agent_state_event (id, tenant_id, user_id, state, reason, at)
+         values ($1, $2, $3, $4, $5, $6)",
+        new_id(),
+        tenant.0,
+        user,
+        state,
+        reason,
+        at
+    )
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// An agent's state changes from `since`, oldest first (at most 1,000).
+pub async fn agent_states(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    user: Uuid,
+    since: DateTime<Utc>,
+) -> Result<Vec<AgentStateEvent>, sqlx::Error> {
+    sqlx::query_as!(
+        AgentStateEvent,
+        "select state, reason, at from agent_state_event
+         where tenant_id = $1 and user_id = $2 and at >= $3 order by at, id limit 1000",
+        tenant.0,
+        user,
+        since
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// One recorded state change of an agent.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct AgentStateEvent {
+    pub state: String,
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}

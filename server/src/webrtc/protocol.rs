@@ -103,6 +103,10 @@ pub enum ClientMessage {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// In wrap-up: `secs` (1-600) more from now before the agent is available again.
+    ExtendWrapUp {
+        secs: u32,
+    },
     /// Supervisors: stream the live state of these queues of the tenant, every second
     /// (`queue_live`); an empty list stops the stream.
     Watch {

@@ -67,6 +67,7 @@ async fn the_openapi_document_describes_the_routes() {
         "/api/v1/queues/{id}/members",
         "/api/v1/queues/{id}/live",
         "/api/v1/queues/{id}/stats",
+        "/api/v1/users/{id}/states",
         "/api/v1/skills",
         "/api/v1/users/{id}/skills",
         "/api/v1/schedules/{id}",

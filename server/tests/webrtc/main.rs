@@ -1000,10 +1000,20 @@ async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap
         tone_level(&heard, AGENT_TONE)
     );
     assert!(call.await.expect("join"), "sipp's call succeeded");
-    // The caller hung up: wrap-up, then available again after the queue's 2 s.
+    // The caller hung up: wrap-up for the queue's 2 s, which the agent extends to 4 s from
+    // now; then available again.
     agent
         .eval("softphone.until(() => softphone.agentState === 'wrap_up')")
         .await;
+    agent
+        .eval("softphone.send({ type: 'extend_wrap_up', secs: 4 })")
+        .await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    assert_eq!(
+        agent.eval("softphone.agentState").await,
+        "wrap_up",
+        "extended"
+    );
     agent
         .eval("softphone.until(() => softphone.agentState === 'available', 5000)")
         .await;
@@ -1011,6 +1021,22 @@ async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap
     assert_eq!(record["id"], id.as_str());
     assert_eq!(record["hangup_cause"], "answered");
     assert_eq!(record["agent_id"], agent1.as_str());
+    // Every state change is on the agent's record, in order.
+    let (status, states) = app
+        .get_json(&format!("/api/v1/users/{agent1}/states"), &supervisor)
+        .await;
+    assert_eq!(status, StatusCode::OK, "{states}");
+    let names: Vec<&str> = states
+        .as_array()
+        .expect("states")
+        .iter()
+        .filter_map(|s| s["state"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["available", "offered", "on_call", "wrap_up", "available"],
+        "{states}"
+    );
 }
 
 #[tokio::test]
