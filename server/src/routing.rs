@@ -9,7 +9,8 @@
 //!
 //! A queued call is answered at once and hears music on hold while it waits, with its position
 //! and expected wait announced every `announce_every_secs`; the agent who accepts the offer
-//! joins its bridge. `ring_all` queues ring one agent at a time.
+//! joins its bridge. A `ring_all` queue rings every free member's desk at once; the first to
+//! answer takes the call and the others stop ringing.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -370,7 +371,7 @@ impl Task {
                 "round_robin" => Strategy::RoundRobin,
                 "fewest_calls" => Strategy::FewestCalls,
                 "skills" => Strategy::Skills,
-                // Ring-all needs one call ringing at several desks; until then, one at a time.
+                "ring_all" => Strategy::RingAll,
                 _ => Strategy::LongestIdle,
             };
             let secs = |v: Option<i32>| v.map(|s| Duration::from_secs(s.max(0) as u64));

@@ -88,6 +88,8 @@ struct Slot {
     consult: Option<(Uuid, Option<MonitorMode>)>,
     /// A call offered by the router: where the agent's answer or refusal is reported.
     routed: Option<Reporter>,
+    /// A ring-all queue's offer rings these desks too, until one of them (or `agent`) answers.
+    also_ringing: Vec<Uuid>,
 }
 
 /// Tells a tenant's router what became of its offer.
@@ -355,23 +357,37 @@ impl Sessions {
     /// The router took its offer back (rang out): the desk stops ringing.
     pub fn withdraw(&self, id: Uuid, agent: Uuid) {
         let mut inner = self.lock();
-        if !inner
-            .calls
-            .get(&id)
-            .is_some_and(|s| s.agent == agent && s.bridge.is_none())
-        {
-            return;
+        let ringing = inner.calls.get(&id).is_some_and(|s| {
+            s.also_ringing.contains(&agent) || (s.agent == agent && s.bridge.is_none())
+        });
+        if ringing {
+            Self::stop_ringing(&mut inner, id, agent);
         }
-        Self::stop_ringing(&mut inner, id, agent);
     }
 
-    /// An offer that will not be answered: the desk stops ringing and is free.
+    /// An offer to `agent` that will not be answered: their desk stops ringing and is free.
+    /// The call's slot goes when no desk rings with it any more.
     fn stop_ringing(inner: &mut Inner, id: Uuid, agent: Uuid) {
-        if let Some(slot) = inner.calls.remove(&id)
-            && let Some(desk) = inner.desks.get_mut(&agent)
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return;
+        };
+        let message = slot.message(id, "ended");
+        if let Some(i) = slot.also_ringing.iter().position(|a| *a == agent) {
+            slot.also_ringing.remove(i);
+        } else if slot.agent == agent {
+            if slot.also_ringing.is_empty() {
+                inner.calls.remove(&id);
+            } else {
+                slot.agent = slot.also_ringing.remove(0);
+            }
+        } else {
+            return;
+        }
+        if let Some(desk) = inner.desks.get_mut(&agent)
+            && desk.call == Some(id)
         {
             desk.call = None;
-            desk.send(slot.message(id, "ended"));
+            desk.send(message);
         }
     }
 
@@ -395,10 +411,15 @@ impl Sessions {
         routed: Option<Reporter>,
     ) -> Result<(), u16> {
         let mut inner = self.lock();
-        if inner.calls.contains_key(&id) {
-            // One desk rings with a call at a time.
-            return Err(486);
-        }
+        // A routed call that is still ringing may ring more desks (a ring-all queue); any
+        // other call rings one desk at a time.
+        let ring_all = match inner.calls.get(&id) {
+            Some(slot) if routed.is_some() && slot.routed.is_some() && slot.bridge.is_none() => {
+                true
+            }
+            Some(_) => return Err(486),
+            None => false,
+        };
         let desk = inner
             .desks
             .get_mut(&agent)
@@ -417,6 +438,12 @@ impl Sessions {
             ivr: details.ivr.clone(),
             contact: details.contact.clone(),
         });
+        if ring_all {
+            if let Some(slot) = inner.calls.get_mut(&id) {
+                slot.also_ringing.push(agent);
+            }
+            return Ok(());
+        }
         inner.calls.insert(
             id,
             Slot {
@@ -429,6 +456,7 @@ impl Sessions {
                 supervisor: None,
                 consult: None,
                 routed,
+                also_ringing: Vec::new(),
             },
         );
         Ok(())
@@ -439,8 +467,20 @@ impl Sessions {
         inner
             .calls
             .get(&id)
-            .filter(|s| s.agent == user)
+            .filter(|s| s.agent == user || s.also_ringing.contains(&user))
             .ok_or_else(|| refused("no_such_call", "no such call on this desk"))
+    }
+
+    /// Of a ring-all offer, `user` is the one who answers: they become the call's agent, and
+    /// the other desks ring on until the router takes its offers back.
+    fn take_offer(inner: &mut Inner, user: Uuid, id: Uuid) {
+        if let Some(slot) = inner.calls.get_mut(&id)
+            && slot.agent != user
+            && let Some(i) = slot.also_ringing.iter().position(|a| *a == user)
+        {
+            slot.also_ringing[i] = slot.agent;
+            slot.agent = user;
+        }
     }
 
     /// The agent accepts the call they are offered (or the consultation they are asked to).
@@ -466,6 +506,7 @@ impl Sessions {
             return Err(refused("no_media", "the media session is not connected"));
         }
         let report = slot.routed.clone();
+        Self::take_offer(&mut inner, user, id);
         if let Some(bridge) = inner.waiting.remove(&id) {
             // A queued call, answered already: the agent joins its bridge, the music stops.
             drop(inner);
@@ -810,6 +851,7 @@ impl Sessions {
         for user in std::iter::once(slot.agent)
             .chain(slot.supervisor)
             .chain(consulted)
+            .chain(slot.also_ringing)
         {
             if let Some(desk) = inner.desks.get_mut(&user) {
                 if desk.call == Some(id) {

@@ -1433,3 +1433,93 @@ async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_a_blocked_caller_th
         .collect();
     assert!(causes.contains(&"blocked"), "{page}");
 }
+
+#[tokio::test]
+async fn a_ring_all_queue_rings_every_free_desk_and_the_first_to_answer_takes_the_call() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let (_, queues) = app.get_json("/api/v1/queues", &admin).await;
+    let support = queues
+        .as_array()
+        .expect("queues")
+        .iter()
+        .find(|q| q["name"] == "support")
+        .and_then(|q| q["id"].as_str())
+        .expect("the demo's support queue")
+        .to_owned();
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/queues/{support}"),
+            &admin,
+            Some(json!({ "name": "support", "strategy": "ring_all", "wrap_up_secs": 0 })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut first = Agent::launch(&app, SUPERVISOR_TONE).await;
+    first.sign_in("acme", "agent1").await;
+    let mut second = Agent::launch(&app, AGENT_TONE).await;
+    second.sign_in("acme", "agent2").await;
+    for agent in [&mut first, &mut second] {
+        agent.eval("softphone.setState('available')").await;
+        agent
+            .eval("softphone.until(() => softphone.agentState === 'available')")
+            .await;
+    }
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        "+15550100103",
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        6_000,
+    );
+    // Both desks ring with the one call.
+    let mut ids = Vec::new();
+    for agent in [&mut first, &mut second] {
+        let id = agent
+            .eval("softphone.until(() => softphone.incoming && softphone.incoming.call_id)")
+            .await;
+        ids.push(id.as_str().expect("call id").to_owned());
+    }
+    assert_eq!(ids[0], ids[1], "the same call");
+    let id = ids.remove(0);
+    // The second agent answers; the first desk stops ringing and stays available.
+    second.eval(&format!("softphone.accept('{id}')")).await;
+    second
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
+        ))
+        .await;
+    first
+        .eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
+        ))
+        .await;
+    let t0 = caller.now();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let heard = caller.audio(t0 + Duration::from_millis(300), caller.now());
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 2000.0,
+        "the caller hears the agent who answered: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    assert!(
+        tone_level(&heard, SUPERVISOR_TONE) < 300.0,
+        "and not the other one"
+    );
+    assert_eq!(first.eval("softphone.agentState").await, "available");
+    // Too late: the first agent's accept is refused.
+    first.eval(&format!("softphone.accept('{id}')")).await;
+    let error = first
+        .eval("softphone.until(() => softphone.errors.length && softphone.errors[0].code)")
+        .await;
+    assert_eq!(error, "no_such_call");
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    let record = ended_call(&app).await;
+    assert_eq!(
+        record["agent_id"],
+        app.user_id("acme", "agent2@acme.example").await.as_str()
+    );
+}
