@@ -390,6 +390,9 @@ async fn enqueue(
         let _ = call::set_queue(&mut db, leg.tenant, leg.id, Some(queue), ivr_json.as_ref()).await;
         let _ = db.commit().await;
     }
+    let contact = matched_contact(edge, leg).await;
+    // A VIP contact waits with at least their priority.
+    let priority = priority.max(contact.as_deref().map_or(0, contact_priority));
     edge.routing.arrived(
         leg.tenant,
         crate::routing::Arrival {
@@ -401,12 +404,26 @@ async fn enqueue(
             details: OfferDetails {
                 queue_id: Some(queue),
                 ivr,
-                contact: matched_contact(edge, leg).await,
+                contact,
             },
             events: leg.events.clone(),
             notices: journey.notices_tx.clone(),
         },
     );
+}
+
+/// A contact's priority in queues: `custom_fields.priority` (an integer), or 10 for
+/// `custom_fields.vip: true`; else 0.
+fn contact_priority(contact: &Contact) -> i32 {
+    let fields = &contact.custom_fields;
+    if let Some(p) = fields["priority"].as_i64() {
+        return p.clamp(-1000, 1000) as i32;
+    }
+    if fields["vip"].as_bool() == Some(true) {
+        10
+    } else {
+        0
+    }
 }
 
 /// The tenant's contact with the caller's number (the first, if several share it).
@@ -705,4 +722,39 @@ fn quality(outcome: &MediaOutcome) -> serde_json::Value {
             "mos": mos(q.loss, q.jitter_ms),
         })),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contact(fields: serde_json::Value) -> Contact {
+        Contact {
+            id: Uuid::nil(),
+            name: "Alice".into(),
+            company: None,
+            email: None,
+            notes: None,
+            phones: Vec::new(),
+            custom_fields: fields,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_vip_contact_waits_with_priority() {
+        assert_eq!(contact_priority(&contact(json!({}))), 0);
+        assert_eq!(contact_priority(&contact(json!({ "vip": true }))), 10);
+        assert_eq!(contact_priority(&contact(json!({ "vip": "yes" }))), 0);
+        assert_eq!(
+            contact_priority(&contact(json!({ "priority": 7, "vip": true }))),
+            7
+        );
+        assert_eq!(contact_priority(&contact(json!({ "priority": 1e12 }))), 0);
+        assert_eq!(
+            contact_priority(&contact(json!({ "priority": 5000 }))),
+            1000
+        );
+    }
 }
