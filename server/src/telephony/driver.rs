@@ -258,22 +258,22 @@ async fn prompt_audio(edge: &Edge, leg: &Leg, name: &str) -> Option<Arc<[i16]>> 
     }
 }
 
+/// One of the call's tenant's documents (a schedule, a flow), if it can be read.
+async fn document_of(edge: &Edge, leg: &Leg, kind: Kind, id: Uuid) -> Option<document::Document> {
+    let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
+    let doc = document::get(&mut tx, leg.tenant, kind, id).await.ok()?;
+    let _ = tx.commit().await;
+    doc
+}
+
 /// Whether the tenant's schedule is open now; a schedule that is gone counts as open, so a
 /// deleted schedule never locks callers out.
 async fn schedule_open(edge: &Edge, leg: &Leg, schedule: &str) -> bool {
     let Ok(id) = Uuid::parse_str(schedule) else {
         return true;
     };
-    let doc = async {
-        let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
-        let doc = document::get(&mut tx, leg.tenant, Kind::Schedule, id)
-            .await
-            .ok()?;
-        let _ = tx.commit().await;
-        doc
-    }
-    .await;
-    let parsed = doc
+    let parsed = document_of(edge, leg, Kind::Schedule, id)
+        .await
         .and_then(|d| serde_json::from_value::<Hours>(d.body).ok())
         .and_then(|h| Schedule::parse(&h).ok());
     match parsed {
@@ -287,15 +287,7 @@ async fn schedule_open(edge: &Edge, leg: &Leg, schedule: &str) -> bool {
 
 /// Start the call's IVR flow.
 async fn start_flow(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey, flow: Uuid) {
-    let doc = async {
-        let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
-        let doc = document::get(&mut tx, leg.tenant, Kind::IvrFlow, flow)
-            .await
-            .ok()?;
-        let _ = tx.commit().await;
-        doc
-    }
-    .await;
+    let doc = document_of(edge, leg, Kind::IvrFlow, flow).await;
     match doc.and_then(|d| serde_json::from_value::<Flow>(d.body).ok()) {
         Some(flow) => {
             // Silence between prompts while the caller thinks.

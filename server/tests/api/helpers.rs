@@ -212,6 +212,19 @@ impl TestApp {
     }
 
     /// A tenant's id by slug, read directly in platform scope.
+    /// The id of one of the tenant's queues, by name.
+    pub async fn queue_id(&self, token: &str, name: &str) -> String {
+        let (_, queues) = self.get_json("/api/v1/queues", token).await;
+        queues
+            .as_array()
+            .expect("list")
+            .iter()
+            .find(|q| q["name"] == name)
+            .and_then(|q| q["id"].as_str())
+            .expect("the queue exists")
+            .to_owned()
+    }
+
     pub async fn tenant_id(&self, slug: &str) -> TenantId {
         let mut ptx = self.store.platform_tx().await.expect("platform tx");
         let (id, _) = switchboard::store::tenant::find_by_slug(&mut ptx, slug)

@@ -24,19 +24,6 @@ fn flow_with(schedule: &str, queue: &str) -> Value {
     })
 }
 
-/// The id of one of the tenant's queues, by name.
-async fn queue_named(app: &crate::helpers::TestApp, token: &str, name: &str) -> String {
-    let (_, queues) = app.get_json("/api/v1/queues", token).await;
-    queues
-        .as_array()
-        .expect("list")
-        .iter()
-        .find(|q| q["name"] == name)
-        .and_then(|q| q["id"].as_str())
-        .expect("the queue exists")
-        .to_owned()
-}
-
 #[tokio::test]
 async fn an_admin_keeps_schedules_and_flows_that_other_tenants_never_see() {
     let app = spawn_app().await;
@@ -53,7 +40,7 @@ async fn an_admin_keeps_schedules_and_flows_that_other_tenants_never_see() {
     let schedule: Value = resp.json().await.expect("json");
     let id = schedule["id"].as_str().expect("id").to_owned();
     assert_eq!(schedule["hours"]["weekly"]["mon"][0], "09:00-18:00");
-    let support = queue_named(&app, &admin, "support").await;
+    let support = app.queue_id(&admin, "support").await;
 
     let resp = app
         .call(
@@ -421,7 +408,8 @@ async fn a_starting_router_counts_on_from_todays_recorded_queue_events() {
     use switchboard::store::{call, queue_event};
     let app = spawn_app().await;
     let supervisor = app.token("acme", "supervisor").await;
-    let support: uuid::Uuid = queue_named(&app, &supervisor, "support")
+    let support: uuid::Uuid = app
+        .queue_id(&supervisor, "support")
         .await
         .parse()
         .expect("uuid");

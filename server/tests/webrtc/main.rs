@@ -161,6 +161,21 @@ impl Agent {
         id
     }
 
+    /// Set the agent available and wait until the router says so.
+    async fn go_available(&mut self) {
+        self.eval("softphone.setState('available')").await;
+        self.eval("softphone.until(() => softphone.agentState === 'available')")
+            .await;
+    }
+
+    /// Wait until the page shows call `id` in `state`.
+    async fn until_call(&mut self, id: &str, state: &str) {
+        self.eval(&format!(
+            "softphone.until(() => softphone.calls['{id}'] === '{state}')"
+        ))
+        .await;
+    }
+
     async fn stats(&mut self) -> Value {
         self.eval("softphone.stats()").await
     }
@@ -244,6 +259,14 @@ impl Caller {
             keys,
             task,
         }
+    }
+
+    /// What the caller hears over the next `ms` (the first 300 ms left out, while the path
+    /// settles).
+    async fn listen(&self, ms: u64) -> Vec<i16> {
+        let t0 = self.now();
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        self.audio(t0 + Duration::from_millis(300), self.now())
     }
 
     /// Press `key` on the phone's keypad.
@@ -432,11 +455,7 @@ async fn a_browser_agent_answers_a_carrier_call_and_both_sides_are_heard_and_rec
         stats["totalAudioEnergy"].as_f64().unwrap_or(0.0) > 0.0,
         "the browser heard the caller: {stats}"
     );
-    agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
-        ))
-        .await;
+    agent.until_call(&id, "ended").await;
 
     let record = ended_call(&app).await;
     assert_eq!(record["id"], id.as_str());
@@ -823,26 +842,14 @@ async fn an_attended_transfer_consults_confers_then_hands_the_caller_over() {
     first_agent
         .eval(&format!("softphone.conference('{id}')"))
         .await;
-    first_agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'conference')"
-        ))
-        .await;
+    first_agent.until_call(&id, "conference").await;
     tokio::time::sleep(step).await;
     let t_transfer = caller.now();
     first_agent
         .eval(&format!("softphone.transfer('{id}')"))
         .await;
-    first_agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
-        ))
-        .await;
-    second_agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
-        ))
-        .await;
+    first_agent.until_call(&id, "ended").await;
+    second_agent.until_call(&id, "connected").await;
     tokio::time::sleep(step).await;
     let t_end = caller.now();
     assert!(call.await.expect("join"), "sipp's call succeeded");
@@ -876,11 +883,7 @@ async fn an_attended_transfer_consults_confers_then_hands_the_caller_over() {
         tone_level(&after, AGENT_TONE) < 300.0,
         "the first agent is gone"
     );
-    second_agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
-        ))
-        .await;
+    second_agent.until_call(&id, "ended").await;
 }
 
 #[tokio::test]
@@ -913,34 +916,12 @@ async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
     // The demo's queue "support" on +15550100103, with a short wrap-up for the test.
-    let admin = app.token("acme", "admin").await;
-    let (_, queues) = app.get_json("/api/v1/queues", &admin).await;
-    let support = queues
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|q| q["name"] == "support")
-        .expect("the demo's support queue")["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let resp = app
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/queues/{support}"),
-            &admin,
-            Some(json!({ "name": "support", "wrap_up_secs": 2 })),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let support = configure_support(&app, json!({ "name": "support", "wrap_up_secs": 2 })).await;
     let agent1 = app.user_id("acme", "agent1@acme.example").await;
 
     let mut agent = Agent::launch(&app, AGENT_TONE).await;
     agent.sign_in("acme", "agent1").await;
-    agent.eval("softphone.setState('available')").await;
-    agent
-        .eval("softphone.until(() => softphone.agentState === 'available')")
-        .await;
+    agent.go_available().await;
     let caller = Caller::start(CALLER_TONE).await;
     let call = sipp_to(
         &app,
@@ -983,17 +964,11 @@ async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     agent.eval(&format!("softphone.accept('{id}')")).await;
-    agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
-        ))
-        .await;
+    agent.until_call(&id, "connected").await;
     agent
         .eval("softphone.until(() => softphone.agentState === 'on_call')")
         .await;
-    let t0 = caller.now();
-    tokio::time::sleep(Duration::from_millis(2000)).await;
-    let heard = caller.audio(t0 + Duration::from_millis(300), caller.now());
+    let heard = caller.listen(2000).await;
     assert!(
         tone_level(&heard, AGENT_TONE) > 2000.0,
         "the caller hears the agent: {}",
@@ -1124,6 +1099,22 @@ async fn a_forged_token_gets_no_desk() {
     assert_eq!(refused["code"], "unauthorized");
 }
 
+/// Replace the settings of acme's demo queue `support` with `settings`; returns its id.
+async fn configure_support(app: &TestApp, settings: Value) -> String {
+    let admin = app.token("acme", "admin").await;
+    let support = app.queue_id(&admin, "support").await;
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/queues/{support}"),
+            &admin,
+            Some(settings),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+    support
+}
+
 /// The demo's IVR number of acme: hours check, welcome, menu (1 sales, 2 support).
 const IVR_LINE: &str = "+15550100104";
 
@@ -1178,32 +1169,15 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
     set_office_hours(&app, true).await;
-    let admin = app.token("acme", "admin").await;
-    let (_, queues) = app.get_json("/api/v1/queues", &admin).await;
-    let support = queues
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|q| q["name"] == "support")
-        .and_then(|q| q["id"].as_str())
-        .expect("the demo's support queue")
-        .to_owned();
-    let resp = app
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/queues/{support}"),
-            &admin,
-            Some(json!({ "name": "support", "wrap_up_secs": 2, "announce_every_secs": 10 })),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    let support = configure_support(
+        &app,
+        json!({ "name": "support", "wrap_up_secs": 2, "announce_every_secs": 10 }),
+    )
+    .await;
 
     let mut agent = Agent::launch(&app, AGENT_TONE).await;
     agent.sign_in("acme", "agent1").await;
-    agent.eval("softphone.setState('available')").await;
-    agent
-        .eval("softphone.until(() => softphone.agentState === 'available')")
-        .await;
+    agent.go_available().await;
 
     // The first caller hears the welcome and the menu, presses 2 and reaches the agent.
     let first = Caller::start(CALLER_TONE).await;
@@ -1232,9 +1206,7 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
     agent
         .eval("softphone.until(() => softphone.agentState === 'on_call')")
         .await;
-    let t0 = first.now();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let heard = first.audio(t0 + Duration::from_millis(300), first.now());
+    let heard = first.listen(1500).await;
     assert!(
         tone_level(&heard, AGENT_TONE) > 2000.0,
         "the first caller hears the agent: {}",
@@ -1314,14 +1286,8 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
     agent
         .eval(&format!("softphone.accept('{second_id}')"))
         .await;
-    agent
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{second_id}'] === 'connected')"
-        ))
-        .await;
-    let t1 = second.now();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let heard = second.audio(t1 + Duration::from_millis(300), second.now());
+    agent.until_call(&second_id, "connected").await;
+    let heard = second.listen(1500).await;
     assert!(
         tone_level(&heard, AGENT_TONE) > 2000.0,
         "the second caller hears the agent: {}",
@@ -1374,21 +1340,27 @@ async fn an_ivr_caller_picks_support_and_a_second_caller_waits_hearing_announcem
     }
 }
 
+/// Call `number` and stay on the line until the server hangs up (sipp succeeds only then);
+/// returns what the caller heard.
+async fn call_until_hung_up(app: &TestApp, number: &str) -> Caller {
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        app,
+        number,
+        "webrtc/caller-until-bye.xml",
+        &[("rtp_port", caller.port.to_string())],
+        0,
+    );
+    assert!(call.await.expect("join"), "the server hung up");
+    caller
+}
+
 #[tokio::test]
 async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_a_blocked_caller_the_blocked_one() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
     set_office_hours(&app, false).await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp_to(
-        &app,
-        IVR_LINE,
-        "webrtc/caller-until-bye.xml",
-        &[("rtp_port", caller.port.to_string())],
-        0,
-    );
-    // sipp succeeds only when the server hangs up (after the prompt, about 6 s).
-    assert!(call.await.expect("join"), "the server hung up");
+    let caller = call_until_hung_up(&app, IVR_LINE).await;
     assert!(
         caller.heard_prompt("closed"),
         "the closed prompt was played"
@@ -1409,15 +1381,7 @@ async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_a_blocked_caller_th
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
-    let blocked = Caller::start(CALLER_TONE).await;
-    let call = sipp_to(
-        &app,
-        IVR_LINE,
-        "webrtc/caller-until-bye.xml",
-        &[("rtp_port", blocked.port.to_string())],
-        0,
-    );
-    assert!(call.await.expect("join"), "the server hung up");
+    let blocked = call_until_hung_up(&app, IVR_LINE).await;
     assert!(
         blocked.heard_prompt("blocked"),
         "the blocked prompt was played"
@@ -1438,34 +1402,17 @@ async fn a_call_at_a_closed_hour_hears_the_closed_prompt_and_a_blocked_caller_th
 async fn a_ring_all_queue_rings_every_free_desk_and_the_first_to_answer_takes_the_call() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let admin = app.token("acme", "admin").await;
-    let (_, queues) = app.get_json("/api/v1/queues", &admin).await;
-    let support = queues
-        .as_array()
-        .expect("queues")
-        .iter()
-        .find(|q| q["name"] == "support")
-        .and_then(|q| q["id"].as_str())
-        .expect("the demo's support queue")
-        .to_owned();
-    let resp = app
-        .call(
-            reqwest::Method::PUT,
-            &format!("/api/v1/queues/{support}"),
-            &admin,
-            Some(json!({ "name": "support", "strategy": "ring_all", "wrap_up_secs": 0 })),
-        )
-        .await;
-    assert_eq!(resp.status(), StatusCode::OK);
+    configure_support(
+        &app,
+        json!({ "name": "support", "strategy": "ring_all", "wrap_up_secs": 0 }),
+    )
+    .await;
     let mut first = Agent::launch(&app, SUPERVISOR_TONE).await;
     first.sign_in("acme", "agent1").await;
     let mut second = Agent::launch(&app, AGENT_TONE).await;
     second.sign_in("acme", "agent2").await;
     for agent in [&mut first, &mut second] {
-        agent.eval("softphone.setState('available')").await;
-        agent
-            .eval("softphone.until(() => softphone.agentState === 'available')")
-            .await;
+        agent.go_available().await;
     }
     let caller = Caller::start(CALLER_TONE).await;
     let call = sipp_to(
@@ -1487,19 +1434,9 @@ async fn a_ring_all_queue_rings_every_free_desk_and_the_first_to_answer_takes_th
     let id = ids.remove(0);
     // The second agent answers; the first desk stops ringing and stays available.
     second.eval(&format!("softphone.accept('{id}')")).await;
-    second
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'connected')"
-        ))
-        .await;
-    first
-        .eval(&format!(
-            "softphone.until(() => softphone.calls['{id}'] === 'ended')"
-        ))
-        .await;
-    let t0 = caller.now();
-    tokio::time::sleep(Duration::from_millis(1500)).await;
-    let heard = caller.audio(t0 + Duration::from_millis(300), caller.now());
+    second.until_call(&id, "connected").await;
+    first.until_call(&id, "ended").await;
+    let heard = caller.listen(1500).await;
     assert!(
         tone_level(&heard, AGENT_TONE) > 2000.0,
         "the caller hears the agent who answered: {}",
