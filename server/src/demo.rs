@@ -15,6 +15,7 @@ use crate::store::tenant::{self, NewTenant};
 use crate::store::trunk::{self, TrunkFields};
 use crate::store::user::{self, NewUser};
 use crate::store::{Store, TenantId, audit, new_id, phone_number};
+use crate::store::{call, desk};
 
 /// The password of every demo account.
 pub const DEMO_PASSWORD: &str = "switchboard-demo";
@@ -206,7 +207,8 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
             phone_number::insert(&mut ptx, new_id(), id, line, &destination, Some(line_label))
                 .await?;
         }
-        let support = seed_queues(ptx.conn(), id, &agents).await?;
+        let (support, tier2) = seed_queues(ptx.conn(), id, &agents).await?;
+        seed_desk(ptx.conn(), id, t.locale, support, tier2).await?;
         let (queue_number, queue_label) = t.queue_line;
         let destination = format!("queue:{support}");
         phone_number::insert(
@@ -260,12 +262,12 @@ pub async fn seed(store: &Store) -> anyhow::Result<bool> {
 
 /// Skills and queues: `support` (longest idle, both agents, 10 s wrap-up, overflow to tier 2
 /// after 5 minutes) and `tier 2` (higher priority, the first agent, who has the skill).
-/// Returns the id of `support`.
+/// Returns the ids of `support` and `tier 2`.
 async fn seed_queues(
     conn: &mut sqlx::PgConnection,
     tenant: TenantId,
     agents: &[uuid::Uuid],
-) -> anyhow::Result<uuid::Uuid> {
+) -> anyhow::Result<(uuid::Uuid, uuid::Uuid)> {
     let skill = queue::insert_skill(conn, tenant, "billing").await?;
     let settings = |name: &str, priority: i32, overflow: Option<uuid::Uuid>| QueueSettings {
         name: name.into(),
@@ -297,7 +299,188 @@ async fn seed_queues(
         };
         queue::set_agent_skills(conn, tenant, *first, &[level]).await?;
     }
-    Ok(support)
+    Ok((support, tier2))
+}
+
+/// Disposition codes and a script for each queue, in the tenant's language.
+async fn seed_desk(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    locale: &str,
+    support: uuid::Uuid,
+    tier2: uuid::Uuid,
+) -> anyhow::Result<()> {
+    let bg = locale == "bg";
+    let codes: [(&str, &str, &str); 4] = [
+        ("resolved", "Resolved", "Решен"),
+        ("callback", "Call back", "Обратно обаждане"),
+        ("escalated", "Escalated to tier 2", "Ескалиран"),
+        ("sale", "Sale", "Продажба"),
+    ];
+    for (code, en, bg_label) in codes {
+        let label = if bg { bg_label } else { en };
+        desk::insert_disposition(conn, tenant, new_id(), code, label, None).await?;
+    }
+    let (greeting, body, greeting2, body2) = if bg {
+        (
+            "Добър ден, {contact.name}! Аз съм {agent.name} от поддръжката.",
+            "Попитайте за номера на поръчката или сметката.\nПотвърдете имейла: {contact.email}.\nАко въпросът е технически и сложен, ескалирайте към второ ниво.",
+            "Второ ниво, {agent.name} на телефона.",
+            "Прочетете бележките от предишните обаждания.\nПотвърдете, че проблемът е решен.",
+        )
+    } else {
+        (
+            "Thank you for calling, {contact.name}. This is {agent.name} from support.",
+            "Ask for the order or account number ({ivr.account}).\nConfirm the email on file: {contact.email}.\nIf the problem is technical and hard, escalate to tier 2.",
+            "Tier 2, {agent.name} speaking.",
+            "Read the notes of the earlier calls first.\nConfirm the problem is solved before you end the call.",
+        )
+    };
+    desk::save_script(conn, tenant, new_id(), support, greeting, body).await?;
+    desk::save_script(conn, tenant, new_id(), tier2, greeting2, body2).await?;
+    Ok(())
+}
+
+/// Earlier calls of the demo contacts, so the desk's history is never empty on a first try.
+/// Separate from [`seed`] (the run command does both), so tests that count calls start from
+/// none. Returns false when the history is there already.
+pub async fn seed_history(store: &Store) -> anyhow::Result<bool> {
+    for t in &TENANTS {
+        let mut ptx = store.platform_tx().await?;
+        let Some((tenant, _)) = tenant::find_by_slug(&mut ptx, t.slug).await? else {
+            continue;
+        };
+        ptx.enter_tenant(tenant).await?;
+        let conn = ptx.conn();
+        let (earlier, _) = call::list(
+            conn,
+            tenant,
+            &call::CallFilter::default(),
+            crate::store::PageRequest {
+                limit: 1,
+                after: None,
+            },
+        )
+        .await?;
+        if !earlier.is_empty() || call::count_open(conn, tenant).await? > 0 {
+            return Ok(false);
+        }
+        let Some(support) = queue::list(conn, tenant, None)
+            .await?
+            .into_iter()
+            .find(|q| q.settings.name == "support")
+        else {
+            continue;
+        };
+        let filter = user::UserFilter {
+            role: Some("agent".into()),
+            search: None,
+        };
+        let page = crate::store::PageRequest {
+            limit: 10,
+            after: None,
+        };
+        let (agents, _) = user::list(conn, tenant, &filter, page).await?;
+        let agents: Vec<uuid::Uuid> = agents.iter().map(|u| u.id).collect();
+        let (contacts, _) = contact::list(
+            conn,
+            tenant,
+            &contact::ContactFilter::default(),
+            crate::store::PageRequest {
+                limit: 100,
+                after: None,
+            },
+        )
+        .await?;
+        let callers: Vec<String> = contacts
+            .iter()
+            .filter_map(|c| c.phones.first().map(|p| p.number.clone()))
+            .collect();
+        let (line, _) = t.queue_line;
+        history_of(
+            conn,
+            tenant,
+            t.locale == "bg",
+            line,
+            support.id,
+            &agents,
+            &callers,
+        )
+        .await?;
+        ptx.commit().await?;
+    }
+    Ok(true)
+}
+
+/// Two answered calls in `support` for each caller, with dispositions and notes.
+async fn history_of(
+    conn: &mut sqlx::PgConnection,
+    tenant: TenantId,
+    bg: bool,
+    queue_line: &str,
+    support: uuid::Uuid,
+    agents: &[uuid::Uuid],
+    callers: &[String],
+) -> anyhow::Result<()> {
+    let notes: [(&str, &str, &str, bool, i64, i64); 2] = [
+        (
+            "resolved",
+            "Asked about an invoice; explained the charges.",
+            "Питаше за фактура; обясних таксите.",
+            false,
+            3,
+            240,
+        ),
+        (
+            "callback",
+            "Wants a call back about the delivery date.",
+            "Иска обратно обаждане за датата на доставка.",
+            true,
+            10,
+            150,
+        ),
+    ];
+    for caller in callers {
+        for (i, (code, en, bg_note, follow_up, days_ago, secs)) in notes.iter().enumerate() {
+            let id = new_id();
+            let started = chrono::Utc::now() - chrono::Duration::days(*days_ago);
+            let record = call::NewCall {
+                id,
+                tenant,
+                direction: "inbound",
+                trunk_id: None,
+                number_id: None,
+                from_number: caller,
+                to_number: queue_line,
+                sip_call_id: "demo",
+                started_at: started,
+                node: "demo",
+            };
+            call::insert(conn, &record).await?;
+            call::mark_answered(conn, tenant, id, started).await?;
+            let end = call::CallEnd {
+                ended_at: started + chrono::Duration::seconds(*secs),
+                hangup_cause: "answered",
+                hangup_side: "caller",
+                sip_code: Some(200),
+                codec: Some("PCMU"),
+                dtmf_digits: "",
+                quality: json!({}),
+            };
+            call::close(conn, tenant, id, &end).await?;
+            call::set_queue(conn, tenant, id, Some(support), None).await?;
+            if let Some(agent) = agents.get(i % agents.len().max(1)) {
+                call::assign_agent(conn, tenant, id, *agent).await?;
+            }
+            let w = desk::WrapUp {
+                disposition: code,
+                notes: Some(if bg { bg_note } else { en }),
+                follow_up: *follow_up,
+            };
+            desk::wrap_up(conn, tenant, id, &w).await?;
+        }
+    }
+    Ok(())
 }
 
 /// The business hours `office hours` (every day 07:00-23:00 in the tenant's time zone) and

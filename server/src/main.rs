@@ -43,6 +43,9 @@ async fn main() -> anyhow::Result<()> {
             let app = Application::build(settings).await?;
             if demo {
                 demo::seed(app.store()).await.context("seeding the demo")?;
+                demo::seed_history(app.store())
+                    .await
+                    .context("seeding the demo's earlier calls")?;
                 app.reload_routing().await?;
                 demo::print_logins(app.local_addr(), app.sip_addr());
             }

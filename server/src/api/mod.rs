@@ -10,6 +10,7 @@ pub mod auth;
 pub mod blocked_numbers;
 pub mod calls;
 pub mod contacts;
+pub mod desk;
 pub mod documents;
 pub mod error;
 pub mod extract;
@@ -145,6 +146,7 @@ fn v1() -> OpenApiRouter<AppState> {
         .merge(ivr_flows::router())
         .merge(blocked_numbers::router())
         .merge(queues::router())
+        .merge(desk::router())
 }
 
 /// The whole HTTP application.

@@ -14,6 +14,7 @@ pub mod audit;
 pub mod blocked_number;
 pub mod call;
 pub mod contact;
+pub mod desk;
 pub mod document;
 pub mod embedded;
 pub mod phone_number;

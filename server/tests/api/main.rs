@@ -3,6 +3,7 @@
 
 mod auth;
 mod contacts;
+mod desk;
 mod embedded;
 mod health;
 mod helpers;

@@ -1,0 +1,223 @@
+//! What the agent desktop reads and writes besides calls and contacts: disposition codes,
+//! call scripts per queue, the wrap-up of a call, and a contact's call history.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sqlx::PgConnection;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::TenantId;
+
+/// A disposition code agents pick after a call.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Disposition {
+    pub id: Uuid,
+    pub code: String,
+    pub label: String,
+    /// Offered only after calls of this queue; none: after every call.
+    pub queue_id: Option<Uuid>,
+}
+
+pub async fn dispositions(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<Vec<Disposition>, sqlx::Error> {
+    sqlx::query_as!(
+        Disposition,
+        "select id, code, label, queue_id from disposition where tenant_id = $1
+         order by label limit 500",
+        tenant.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// A taken code fails with `disposition_tenant_id_code_key`.
+pub async fn insert_disposition(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    code: &str,
+    label: &str,
+    queue: Option<Uuid>,
+) -> Result<Disposition, sqlx::Error> {
+    sqlx::query_as!(
+        Disposition,
+        "insert into disposition (id, tenant_id, code, label, queue_id) values ($1, $2, $3, $4, $5)
+         returning id, code, label, queue_id",
+        id,
+        tenant.0,
+        code,
+        label,
+        queue
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn delete_disposition(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from disposition where tenant_id = $1 and id = $2",
+        tenant.0,
+        id
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The call script of a queue.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Script {
+    pub id: Uuid,
+    pub queue_id: Uuid,
+    pub greeting: String,
+    pub body: String,
+    pub updated_at: DateTime<Utc>,
+}
+
+pub async fn scripts(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<Vec<Script>, sqlx::Error> {
+    sqlx::query_as!(
+        Script,
+        "select id, queue_id, greeting, body, updated_at from script where tenant_id = $1
+         order by queue_id limit 500",
+        tenant.0
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Create or replace the script of a queue.
+pub async fn save_script(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    id: Uuid,
+    queue: Uuid,
+    greeting: &str,
+    body: &str,
+) -> Result<Script, sqlx::Error> {
+    sqlx::query_as!(
+        Script,
+        "insert into script (id, tenant_id, queue_id, greeting, body) values ($1, $2, $3, $4, $5)
+         on conflict (tenant_id, queue_id)
+         do update set greeting = excluded.greeting, body = excluded.body, updated_at = now()
+         returning id, queue_id, greeting, body, updated_at",
+        id,
+        tenant.0,
+        queue,
+        greeting,
+        body
+    )
+    .fetch_one(conn)
+    .await
+}
+
+pub async fn delete_script(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    queue: Uuid,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "delete from script where tenant_id = $1 and queue_id = $2",
+        tenant.0,
+        queue
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The wrap-up of a call.
+#[derive(Debug, Clone)]
+pub struct WrapUp<'a> {
+    pub disposition: &'a str,
+    pub notes: Option<&'a str>,
+    pub follow_up: bool,
+}
+
+/// Write the wrap-up on the call record; false when there is no such call.
+pub async fn wrap_up(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    call: Uuid,
+    w: &WrapUp<'_>,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query!(
+        "update call set disposition = $3, notes = $4, follow_up = $5, wrapped_up_at = now(),
+                updated_at = now()
+         where tenant_id = $1 and id = $2",
+        tenant.0,
+        call,
+        w.disposition,
+        w.notes,
+        w.follow_up
+    )
+    .execute(conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The agent and queue of a call (to check who may wrap it up, and which codes apply).
+pub async fn call_owner(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    call: Uuid,
+) -> Result<Option<(Option<Uuid>, Option<Uuid>)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "select agent_id, queue_id from call where tenant_id = $1 and id = $2",
+        tenant.0,
+        call
+    )
+    .fetch_optional(conn)
+    .await?;
+    Ok(row.map(|r| (r.agent_id, r.queue_id)))
+}
+
+/// One earlier call of a contact, as the desk shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryItem {
+    pub id: Uuid,
+    pub direction: String,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: Option<i64>,
+    pub agent_name: Option<String>,
+    pub queue_name: Option<String>,
+    pub hangup_cause: Option<String>,
+    pub disposition: Option<String>,
+    pub notes: Option<String>,
+    pub follow_up: bool,
+    pub has_recording: bool,
+}
+
+/// The calls from or to any of a contact's numbers, newest first (at most 100).
+pub async fn history(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    contact: Uuid,
+) -> Result<Vec<HistoryItem>, sqlx::Error> {
+    sqlx::query_as!(
+        HistoryItem,
+        r#"select c.id, c.direction, c.started_at, c.duration_ms, u.display_name as "agent_name?",
+                  q.name as "queue_name?", c.hangup_cause, c.disposition, c.notes, c.follow_up,
+                  c.recording_key is not null as "has_recording!"
+           from call c
+           left join app_user u on u.id = c.agent_id
+           left join queue q on q.tenant_id = c.tenant_id and q.id = c.queue_id
+           where c.tenant_id = $1
+             and (c.from_number in (select number from contact_phone where tenant_id = $1 and contact_id = $2)
+                  or c.to_number in (select number from contact_phone where tenant_id = $1 and contact_id = $2))
+           order by c.started_at desc limit 100"#,
+        tenant.0,
+        contact
+    )
+    .fetch_all(conn)
+    .await
+}
