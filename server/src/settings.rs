@@ -85,6 +85,8 @@ pub struct HttpSettings {
     pub body_limit_bytes: usize,
     /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
     pub trust_forwarded_for: bool,
+    /// The agent desktop's bundle (`scripts/build-web` writes `web/dist`), served at `/`.
+    pub web_dir: PathBuf,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -152,6 +154,7 @@ impl Default for Settings {
                 listen: SocketAddr::from(([0, 0, 0, 0], 8080)),
                 body_limit_bytes: 1024 * 1024,
                 trust_forwarded_for: false,
+                web_dir: PathBuf::from("web/dist"),
             },
             database: DatabaseSettings {
                 url: None,

@@ -25,6 +25,7 @@ pub mod schedules;
 pub mod tenants;
 pub mod trunks;
 pub mod users;
+pub mod web;
 pub mod ws;
 
 use std::sync::{Arc, Mutex};
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
     )
     .merge(health::router())
     .merge(ws::router())
+    .merge(web::router())
     // Browsers ask for it; an empty answer keeps the logs free of 404s.
     .route(
         "/favicon.ico",

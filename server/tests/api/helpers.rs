@@ -69,14 +69,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Build a server on a fresh database; `configure` may adjust the settings first.
-/// With `TEST_LOG` set (an env filter such as `info`), the server's logs go to stderr.
 pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
-    if let Ok(filter) = std::env::var("TEST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
-            .with_test_writer()
-            .try_init();
-    }
     let server = PgConnectOptions::from_str(&server_url()).expect("valid test database URL");
     let mut admin = server
         .connect()
@@ -103,6 +96,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     settings.sip.rtp_port_min = 40000;
     settings.sip.rtp_port_max = 49999;
     settings.media.webrtc_listen = "127.0.0.1:0".parse().expect("socket address");
+    // The agent desktop's bundle, when `scripts/build-web` has made it.
+    settings.http.web_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../web/dist");
     configure(&mut settings);
     if std::env::var_os("TEST_LOG").is_some() {
         switchboard::telemetry::init_logging(&settings.log);

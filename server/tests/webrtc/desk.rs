@@ -1,0 +1,143 @@
+//! The agent desktop (`web/`, served at `/`) end to end: a headless Chromium agent works the
+//! real page by roles and labels, as a person would, while sipp places the carrier's calls.
+//! Needs the bundle: `scripts/test` runs `scripts/build-web` first.
+
+use super::*;
+
+impl Agent {
+    async fn click(&mut self, role: &str, name: &str) {
+        self.command(json!({ "op": "click", "role": role, "name": name }))
+            .await;
+    }
+
+    async fn fill(&mut self, label: &str, value: &str) {
+        self.command(json!({ "op": "fill", "label": label, "value": value }))
+            .await;
+    }
+
+    async fn select(&mut self, label: &str, value: &str) {
+        self.command(json!({ "op": "select", "label": label, "value": value }))
+            .await;
+    }
+
+    async fn wait_text(&mut self, text: &str) {
+        self.command(json!({ "op": "wait", "text": text })).await;
+    }
+
+    async fn wait_button(&mut self, name: &str) {
+        self.command(json!({ "op": "wait", "role": "button", "name": name }))
+            .await;
+    }
+
+    async fn page_text(&mut self) -> String {
+        self.command(json!({ "op": "text" }))
+            .await
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }
+
+    /// Open the desk, sign in and wait until the media session is up.
+    async fn desk_sign_in(&mut self, tenant: &str, who: &str) {
+        self.fill("Company", tenant).await;
+        self.fill("Email", &format!("{who}@{tenant}.example")).await;
+        self.fill("Password", PASSWORD).await;
+        self.click("button", "Sign in").await;
+        self.wait_text("Audio: connected").await;
+    }
+}
+
+fn desk_ready() -> bool {
+    e2e_dir().join("../web/dist/index.html").exists()
+}
+
+#[tokio::test]
+async fn the_first_real_call_on_the_desk_from_ring_to_history() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    switchboard::demo::seed_history(&app.store)
+        .await
+        .expect("earlier calls");
+    configure_support(&app, json!({ "name": "support", "wrap_up_secs": 60 })).await;
+
+    // 1. The agent signs in in English and goes available.
+    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
+    agent.select("Language", "en").await;
+    agent.desk_sign_in("acme", "agent1").await;
+    agent.click("button", "Available").await;
+    agent.wait_text("for").await;
+    assert!(agent.page_text().await.contains("Available"));
+
+    // 2-3. Alice calls the support line; before answering, the page rings and shows her name
+    // and her earlier call.
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        "+15550100103",
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        6_000,
+    );
+    let t_offer = std::time::Instant::now();
+    agent.wait_button("Answer").await;
+    let ring_ms = t_offer.elapsed().as_millis();
+    agent
+        .wait_text("Asked about an invoice; explained the charges.")
+        .await;
+    let text = agent.page_text().await;
+    assert!(text.contains("Alice Johnson"), "{text}");
+    assert!(text.contains("+15550101001"), "{text}");
+
+    // 4. The agent answers; audio flows both ways.
+    agent.click("button", "Answer").await;
+    agent.wait_button("Hang up").await;
+    let heard = caller.listen(1500).await;
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 1000.0,
+        "the caller hears the agent: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    let stats = agent.eval("window.switchboardStats()").await;
+    let stats: Value = serde_json::from_str(stats.as_str().expect("json")).expect("stats");
+    assert!(stats["totalAudioEnergy"].as_f64() > Some(0.0), "{stats}");
+
+    // 5. The queue's script, with her name filled in.
+    agent
+        .wait_text("Thank you for calling, Alice Johnson. This is Alex Agent from support.")
+        .await;
+
+    // 6. The caller hangs up; the agent picks a disposition, writes a note and finishes.
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    agent.wait_text("Wrap-up").await;
+    agent.select("Disposition", "resolved").await;
+    agent
+        .fill(
+            "Notes on this call",
+            "Solved the login problem on the call.",
+        )
+        .await;
+    agent.click("button", "Save and finish").await;
+
+    // 7. The history shows this call with its disposition and note; the record has them
+    // and a recording the supervisor can play.
+    agent
+        .wait_text("Solved the login problem on the call.")
+        .await;
+    let record = ended_call(&app).await;
+    let id = record["id"].as_str().expect("id").to_owned();
+    let supervisor = app.token("acme", "supervisor").await;
+    let (_, full) = app
+        .get_json(&format!("/api/v1/calls/{id}"), &supervisor)
+        .await;
+    assert_eq!(full["has_recording"], true, "{full}");
+    let resp = app
+        .client
+        .get(app.url(&format!("/api/v1/calls/{id}/recording")))
+        .bearer_auth(&supervisor)
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(resp.status(), StatusCode::OK);
+    eprintln!("figure: offer to ringing UI within {ring_ms} ms");
+}

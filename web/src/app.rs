@@ -1,0 +1,1025 @@
+//! The desk's components. State lives in [`Desk`], a set of signals the socket and the REST
+//! calls write and the components read.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use serde_json::{Value, json};
+
+use crate::api::{self, request};
+use crate::i18n::Lang;
+use crate::media;
+use crate::socket::{self, Command, Event, Offer};
+
+/// The signed-in user.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub token: String,
+    pub user_id: String,
+    pub name: String,
+    pub role: String,
+    pub tenant: String,
+    pub locale: String,
+}
+
+impl Session {
+    fn may_hear_recordings(&self) -> bool {
+        matches!(self.role.as_str(), "supervisor" | "tenant_admin")
+    }
+}
+
+/// The call on the desk.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallView {
+    pub offer: Offer,
+    pub state: String,
+    pub held: bool,
+    pub muted: bool,
+}
+
+/// Everything the components show, as signals.
+#[derive(Clone, Copy)]
+pub struct Desk {
+    pub lang: RwSignal<Lang>,
+    pub session: RwSignal<Option<Session>>,
+    pub media: RwSignal<String>,
+    pub agent_state: RwSignal<(String, Option<String>)>,
+    /// When the agent entered the state (ms since the epoch).
+    pub since: RwSignal<f64>,
+    pub now: RwSignal<f64>,
+    pub call: RwSignal<Option<CallView>>,
+    /// The call to wrap up, after it ended.
+    pub wrap: RwSignal<Option<Offer>>,
+    pub quality: RwSignal<Option<(f64, f64, f64)>>,
+    pub replaced: RwSignal<bool>,
+    pub error: RwSignal<Option<String>>,
+    pub contact: RwSignal<Option<Value>>,
+    pub history: RwSignal<Vec<Value>>,
+    pub scripts: RwSignal<Vec<Value>>,
+    pub dispositions: RwSignal<Vec<Value>>,
+    pub mic: RwSignal<String>,
+    pub headset: RwSignal<String>,
+    pub ringer: RwSignal<String>,
+}
+
+impl Desk {
+    fn new() -> Desk {
+        let locale = web_sys::window()
+            .and_then(|w| w.navigator().language())
+            .unwrap_or_default();
+        Desk {
+            lang: RwSignal::new(Lang::from_locale(&api::stored("lang").unwrap_or(locale))),
+            session: RwSignal::new(None),
+            media: RwSignal::new("new".into()),
+            agent_state: RwSignal::new(("offline".into(), None)),
+            since: RwSignal::new(js_sys::Date::now()),
+            now: RwSignal::new(js_sys::Date::now()),
+            call: RwSignal::new(None),
+            wrap: RwSignal::new(None),
+            quality: RwSignal::new(None),
+            replaced: RwSignal::new(false),
+            error: RwSignal::new(None),
+            contact: RwSignal::new(None),
+            history: RwSignal::new(Vec::new()),
+            scripts: RwSignal::new(Vec::new()),
+            dispositions: RwSignal::new(Vec::new()),
+            mic: RwSignal::new(api::stored("mic").unwrap_or_default()),
+            headset: RwSignal::new(api::stored("headset").unwrap_or_default()),
+            ringer: RwSignal::new(api::stored("ringer").unwrap_or_default()),
+        }
+    }
+
+    fn t(&self, key: &str) -> &'static str {
+        self.lang.get().t(key)
+    }
+
+    fn token(&self) -> Option<String> {
+        self.session.get_untracked().map(|s| s.token)
+    }
+
+    fn call_id(&self) -> Option<String> {
+        self.call.get_untracked().map(|c| c.offer.call_id)
+    }
+}
+
+fn desk() -> Desk {
+    expect_context::<Desk>()
+}
+
+/// The root: the sign-in form, or the desk.
+#[component]
+pub fn App() -> impl IntoView {
+    let desk = Desk::new();
+    provide_context(desk);
+    // A reloaded tab keeps its session.
+    if let Some(token) = api::stored("token") {
+        spawn_local(async move { open_session(desk, token).await });
+    }
+    set_interval(
+        move || desk.now.set(js_sys::Date::now()),
+        Duration::from_secs(1),
+    );
+    let _keys = window_event_listener(leptos::ev::keydown, move |e| shortcut(desk, &e));
+    view! {
+        <main lang=move || desk.lang.get().code()>
+            <header>
+                <h1>{move || desk.t("app")}</h1>
+                <LanguagePicker/>
+            </header>
+            {move || match desk.session.get() {
+                None => view! { <SignIn/> }.into_any(),
+                Some(_) => view! { <DeskView/> }.into_any(),
+            }}
+        </main>
+    }
+}
+
+/// Alt+A answer, Alt+H hang up, Alt+M mute, Alt+O hold.
+fn shortcut(desk: Desk, e: &web_sys::KeyboardEvent) {
+    if !e.alt_key() {
+        return;
+    }
+    let Some(call) = desk.call.get_untracked() else {
+        return;
+    };
+    let id = call.offer.call_id.clone();
+    match e.key().to_lowercase().as_str() {
+        "a" if call.state == "ringing" => socket::send(&Command::Accept(id)),
+        "h" => socket::send(&Command::Hangup(id)),
+        "m" if call.state == "connected" => socket::send(&Command::Mute(id, !call.muted)),
+        "o" if call.state == "connected" => socket::send(&Command::Hold(id, !call.held)),
+        _ => return,
+    }
+    e.prevent_default();
+}
+
+#[component]
+fn LanguagePicker() -> impl IntoView {
+    let desk = desk();
+    view! {
+        <label>
+            {move || desk.t("language")} " "
+            <select aria-label=move || desk.t("language")
+                prop:value=move || desk.lang.get().code()
+                on:change=move |e| {
+                    let lang = Lang::from_locale(&event_target_value(&e));
+                    api::store("lang", Some(lang.code()));
+                    desk.lang.set(lang);
+                }
+            >
+                <option value="en">"English"</option>
+                <option value="bg">"Български"</option>
+                <option value="ru">"Русский"</option>
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn SignIn() -> impl IntoView {
+    let desk = desk();
+    let company = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let failed = RwSignal::new(false);
+    let submit = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let body = json!({
+            "tenant": company.get_untracked().trim(),
+            "email": email.get_untracked().trim(),
+            "password": password.get_untracked(),
+        });
+        spawn_local(async move {
+            match request("POST", "/auth/login", None, Some(&body)).await {
+                Ok(tokens) => {
+                    let token = tokens["access_token"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .to_owned();
+                    api::store("refresh", tokens["refresh_token"].as_str());
+                    open_session(desk, token).await;
+                }
+                Err(_) => failed.set(true),
+            }
+        });
+    };
+    view! {
+        <form on:submit=submit aria-label=move || desk.t("sign_in")>
+            <label>{move || desk.t("company")} " "
+                <input name="company" autocomplete="organization" bind:value=company/></label>
+            <label>{move || desk.t("email")} " "
+                <input name="email" type="email" autocomplete="username" bind:value=email/></label>
+            <label>{move || desk.t("password")} " "
+                <input name="password" type="password" autocomplete="current-password" bind:value=password/></label>
+            <button type="submit">{move || desk.t("sign_in")}</button>
+            <Show when=move || failed.get()>
+                <p role="alert">{move || desk.t("sign_in_failed")}</p>
+            </Show>
+        </form>
+    }
+}
+
+/// Who signed in, then the socket, the media session and the tenant's codes and scripts.
+async fn open_session(desk: Desk, token: String) {
+    let Ok(me) = request("GET", "/me", Some(&token), None).await else {
+        api::store("token", None);
+        return;
+    };
+    api::store("token", Some(&token));
+    let session = Session {
+        token: token.clone(),
+        user_id: me["id"].as_str().unwrap_or_default().to_owned(),
+        name: me["user"]["display_name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned(),
+        role: me["role"].as_str().unwrap_or_default().to_owned(),
+        tenant: me["tenant"]["name"].as_str().unwrap_or_default().to_owned(),
+        locale: me["tenant"]["locale"].as_str().unwrap_or("en").to_owned(),
+    };
+    if api::stored("lang").is_none() {
+        desk.lang.set(Lang::from_locale(&session.locale));
+    }
+    desk.session.set(Some(session));
+    if let Ok(list) = request("GET", "/dispositions", Some(&token), None).await {
+        desk.dispositions
+            .set(list.as_array().cloned().unwrap_or_default());
+    }
+    if let Ok(list) = request("GET", "/scripts", Some(&token), None).await {
+        desk.scripts
+            .set(list.as_array().cloned().unwrap_or_default());
+    }
+    keep_fresh(desk);
+    connect(desk, token);
+}
+
+/// Refresh the access token every 4 minutes (it lives 15), without touching the call.
+fn keep_fresh(desk: Desk) {
+    set_interval(
+        move || {
+            let Some(refresh) = api::stored("refresh") else {
+                return;
+            };
+            spawn_local(async move {
+                let body = json!({ "refresh_token": refresh });
+                if let Ok(tokens) = request("POST", "/auth/refresh", None, Some(&body)).await
+                    && let Some(token) = tokens["access_token"].as_str()
+                {
+                    api::store("token", Some(token));
+                    api::store("refresh", tokens["refresh_token"].as_str());
+                    desk.session.update(|s| {
+                        if let Some(s) = s {
+                            s.token = token.to_owned();
+                        }
+                    });
+                }
+            });
+        },
+        Duration::from_secs(240),
+    );
+}
+
+fn connect(desk: Desk, token: String) {
+    socket::connect(&token, move |event| on_event(desk, event));
+}
+
+/// Start (or, after a network change, restart) the media session.
+fn negotiate(desk: Desk, restart: bool) {
+    let mic = desk.mic.get_untracked();
+    spawn_local(async move {
+        match media::create_offer(&mic, false, restart).await {
+            Ok(sdp) => socket::send(&Command::Offer {
+                sdp: sdp.as_string().unwrap_or_default(),
+                restart,
+            }),
+            Err(e) => desk.error.set(Some(format!("{e:?}"))),
+        }
+    });
+}
+
+fn on_event(desk: Desk, event: Event) {
+    match event {
+        Event::Ready => {
+            media::close();
+            negotiate(desk, false);
+        }
+        Event::Answer(sdp) => spawn_local(async move {
+            let _ = media::apply_answer(&sdp).await;
+        }),
+        Event::Media(state) => desk.media.set(state),
+        Event::Incoming(offer) => {
+            load_customer(desk, &offer);
+            desk.wrap.set(None);
+            desk.call.set(Some(CallView {
+                offer,
+                state: "ringing".into(),
+                held: false,
+                muted: false,
+            }));
+            let ringer = desk.ringer.get_untracked();
+            spawn_local(async move {
+                let _ = media::ring(true, &ringer).await;
+            });
+        }
+        Event::Call { call_id, state } => {
+            if desk.call_id().as_deref() != Some(call_id.as_str()) {
+                return;
+            }
+            if state != "ringing" {
+                spawn_local(async {
+                    let _ = media::ring(false, "").await;
+                });
+            }
+            if state == "ended" {
+                let ended = desk.call.get_untracked();
+                desk.call.set(None);
+                desk.quality.set(None);
+                if let Some(c) = ended.filter(|c| c.state != "ringing") {
+                    desk.wrap.set(Some(c.offer));
+                }
+            } else {
+                desk.call.update(|c| {
+                    if let Some(c) = c {
+                        c.state = state;
+                    }
+                });
+            }
+        }
+        Event::Quality {
+            mos,
+            jitter_ms,
+            loss,
+        } => desk.quality.set(Some((mos, jitter_ms, loss))),
+        Event::AgentState { state, reason } => {
+            desk.agent_state.set((state, reason));
+            desk.since.set(js_sys::Date::now());
+        }
+        Event::Replaced => {
+            desk.replaced.set(true);
+            media::close();
+        }
+        Event::Error { code, message } => desk.error.set(Some(format!("{code}: {message}"))),
+        Event::Closed => {
+            // A dropped connection comes back (the server keeps the call for the grace
+            // period); a replaced desk or a signed-out one does not.
+            if !desk.replaced.get_untracked()
+                && let Some(token) = desk.token()
+            {
+                set_timeout(move || connect(desk, token), Duration::from_secs(2));
+            }
+        }
+    }
+}
+
+/// The caller's card and history, for the screen pop.
+fn load_customer(desk: Desk, offer: &Offer) {
+    desk.contact.set(offer.contact.clone());
+    desk.history.set(Vec::new());
+    let Some(id) = offer
+        .contact
+        .as_ref()
+        .and_then(|c| c["id"].as_str())
+        .map(str::to_owned)
+    else {
+        return;
+    };
+    let Some(token) = desk.token() else { return };
+    spawn_local(async move {
+        if let Ok(list) = request("GET", &format!("/contacts/{id}/calls"), Some(&token), None).await
+        {
+            desk.history
+                .set(list.as_array().cloned().unwrap_or_default());
+        }
+    });
+}
+
+#[component]
+fn DeskView() -> impl IntoView {
+    let desk = desk();
+    view! {
+        <Show when=move || desk.replaced.get()>
+            <section role="alert">
+                <p>{move || desk.t("replaced")}</p>
+                <button on:click=move |_| {
+                    desk.replaced.set(false);
+                    if let Some(token) = desk.token() {
+                        connect(desk, token);
+                    }
+                }>{move || desk.t("take_over")}</button>
+            </section>
+        </Show>
+        <StatusBar/>
+        <Show when=move || desk.error.get().is_some()>
+            <p role="status" class="error">{move || desk.t("error")} ": " {move || desk.error.get()}</p>
+        </Show>
+        <div class="columns">
+            <Softphone/>
+            <Customer/>
+            <ScriptPanel/>
+        </div>
+        <WrapUp/>
+        <AudioSettings/>
+        <Show when=move || desk.session.get().is_some_and(|s| s.role != "agent")>
+            <Supervisor/>
+        </Show>
+    }
+}
+
+fn duration_text(ms: f64) -> String {
+    let secs = (ms / 1000.0).max(0.0) as u64;
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+#[component]
+fn StatusBar() -> impl IntoView {
+    let desk = desk();
+    let reason = RwSignal::new("lunch".to_owned());
+    let state_text = move || {
+        let (state, why) = desk.agent_state.get();
+        let mut text = desk.t(&state).to_owned();
+        if let Some(why) = why {
+            let why_text = match why.as_str() {
+                "missed" | "disconnected" | "lunch" | "training" | "meeting" => desk.t(&why),
+                _ => "",
+            };
+            text = format!(
+                "{text} ({})",
+                if why_text.is_empty() { &why } else { why_text }
+            );
+        }
+        text
+    };
+    let quality = move || {
+        desk.quality.get().map(|(mos, jitter, loss)| {
+            let word = if mos >= 4.0 {
+                "quality_good"
+            } else if mos >= 3.5 {
+                "quality_fair"
+            } else {
+                "quality_poor"
+            };
+            format!(
+                "{}: {} (MOS {mos:.1}, {} {jitter:.0} ms, {} {:.1}%)",
+                desk.t("quality"),
+                desk.t(word),
+                desk.t("jitter"),
+                desk.t("loss"),
+                loss * 100.0
+            )
+        })
+    };
+    view! {
+        <section aria-label=move || desk.t("state") class="status">
+            <span>{move || desk.session.get().map(|s| format!("{} · {}", s.name, s.tenant))}</span>
+            <output aria-label=move || desk.t("state")>{state_text}</output>
+            " " {move || desk.t("in_state_for")} " "
+            <span>{move || duration_text(desk.now.get() - desk.since.get())}</span>
+            <span>{move || format!("{}: {}", desk.t("media"),
+                if desk.media.get() == "connected" { desk.t("media_connected") } else { desk.t("media_connecting") })}</span>
+            <button on:click=move |_| socket::send(&Command::State("available", None))>
+                {move || desk.t("available")}</button>
+            <label>{move || desk.t("reason")} " "
+                <select aria-label=move || desk.t("reason") prop:value=move || reason.get() on:change=move |e| reason.set(event_target_value(&e))>
+                    <option value="lunch">{move || desk.t("lunch")}</option>
+                    <option value="training">{move || desk.t("training")}</option>
+                    <option value="meeting">{move || desk.t("meeting")}</option>
+                </select>
+            </label>
+            <button on:click=move |_| socket::send(&Command::State("break", Some(reason.get_untracked())))>
+                {move || desk.t("break")}</button>
+            <button on:click=move |_| socket::send(&Command::State("offline", None))>
+                {move || desk.t("offline")}</button>
+            <span role="status">{quality}</span>
+            <button on:click=move |_| {
+                socket::disconnect();
+                media::close();
+                api::store("token", None);
+                api::store("refresh", None);
+                desk.session.set(None);
+            }>{move || desk.t("sign_out")}</button>
+            <small>{move || desk.t("shortcuts")}</small>
+        </section>
+    }
+}
+
+#[component]
+fn Softphone() -> impl IntoView {
+    let desk = desk();
+    let id = move || desk.call.get().map(|c| c.offer.call_id).unwrap_or_default();
+    let state = move || desk.call.get().map(|c| c.state);
+    let keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
+    view! {
+        <section aria-label="softphone" class="phone">
+            {move || match desk.call.get() {
+                None => view! { <p>{move || desk.t("no_call")}</p> }.into_any(),
+                Some(c) => {
+                    let o = c.offer.clone();
+                    let title = if c.state == "ringing" { desk.t("incoming") } else { desk.t("connected") };
+                    view! {
+                        <h2>{title}</h2>
+                        <dl>
+                            <dt>{desk.t("from")}</dt><dd>{o.from.clone()}</dd>
+                            <dt>{desk.t("dialled")}</dt><dd>{o.to.clone()}</dd>
+                            {o.queue_name.clone().map(|q| view! { <dt>{desk.t("queue")}</dt><dd>{q}</dd> })}
+                            {(!o.choices.is_empty()).then(|| view! {
+                                <dt>{desk.t("ivr_choices")}</dt>
+                                <dd>{o.choices.iter().map(|(n, k)| format!("{n}: {k}")).collect::<Vec<_>>().join(", ")}
+                                    {o.variables.iter().map(|(n, v)| format!(" · {n} = {v}")).collect::<String>()}</dd>
+                            })}
+                            {o.contact.as_ref().map(|c| view! {
+                                <dt>{desk.t("customer")}</dt><dd>{c["name"].as_str().unwrap_or_default().to_owned()}</dd>
+                            })}
+                        </dl>
+                    }.into_any()
+                }
+            }}
+            <Show when=move || state().as_deref() == Some("ringing")>
+                <button aria-keyshortcuts="Alt+A" on:click=move |_| socket::send(&Command::Accept(id()))>
+                    {move || desk.t("answer")}</button>
+                <button on:click=move |_| socket::send(&Command::Hangup(id()))>{move || desk.t("refuse")}</button>
+            </Show>
+            <Show when=move || matches!(state().as_deref(), Some(s) if s != "ringing")>
+                <button aria-keyshortcuts="Alt+H" on:click=move |_| socket::send(&Command::Hangup(id()))>
+                    {move || desk.t("hang_up")}</button>
+                <button aria-keyshortcuts="Alt+O" aria-pressed=move || desk.call.get().is_some_and(|c| c.held).to_string()
+                    on:click=move |_| {
+                        let held = desk.call.get_untracked().is_some_and(|c| c.held);
+                        socket::send(&Command::Hold(id(), !held));
+                        desk.call.update(|c| if let Some(c) = c { c.held = !held });
+                    }>
+                    {move || if desk.call.get().is_some_and(|c| c.held) { desk.t("resume") } else { desk.t("hold") }}</button>
+                <button aria-keyshortcuts="Alt+M" aria-pressed=move || desk.call.get().is_some_and(|c| c.muted).to_string()
+                    on:click=move |_| {
+                        let muted = desk.call.get_untracked().is_some_and(|c| c.muted);
+                        socket::send(&Command::Mute(id(), !muted));
+                        desk.call.update(|c| if let Some(c) = c { c.muted = !muted });
+                    }>
+                    {move || if desk.call.get().is_some_and(|c| c.muted) { desk.t("unmute") } else { desk.t("mute") }}</button>
+                <div role="group" aria-label=move || desk.t("keypad")>
+                    {keys.iter().map(|k| {
+                        let k = *k;
+                        view! { <button on:click=move |_| socket::send(&Command::Dtmf(id(), k.to_owned()))>{k}</button> }
+                    }).collect_view()}
+                </div>
+            </Show>
+        </section>
+    }
+}
+
+fn field(contact: &Option<Value>, name: &str) -> String {
+    contact
+        .as_ref()
+        .and_then(|c| c[name].as_str())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[component]
+fn Customer() -> impl IntoView {
+    let desk = desk();
+    let name = RwSignal::new(String::new());
+    let company = RwSignal::new(String::new());
+    let email = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let saved = RwSignal::new(false);
+    Effect::new(move |_| {
+        let c = desk.contact.get();
+        name.set(field(&c, "name"));
+        company.set(field(&c, "company"));
+        email.set(field(&c, "email"));
+        notes.set(field(&c, "notes"));
+        saved.set(false);
+    });
+    let caller = move || {
+        desk.call
+            .get()
+            .or_else(|| {
+                desk.wrap.get().map(|offer| CallView {
+                    offer,
+                    state: "ended".into(),
+                    held: false,
+                    muted: false,
+                })
+            })
+            .map(|c| c.offer.from)
+    };
+    let save = move |_| {
+        let Some(token) = desk.token() else { return };
+        let opt = |s: String| {
+            if s.trim().is_empty() {
+                Value::Null
+            } else {
+                Value::String(s)
+            }
+        };
+        let body = json!({
+            "name": name.get_untracked(),
+            "company": opt(company.get_untracked()),
+            "email": opt(email.get_untracked()),
+            "notes": opt(notes.get_untracked()),
+        });
+        let id = desk
+            .contact
+            .get_untracked()
+            .and_then(|c| c["id"].as_str().map(str::to_owned));
+        spawn_local(async move {
+            let result = match id {
+                Some(id) => {
+                    request(
+                        "PATCH",
+                        &format!("/contacts/{id}"),
+                        Some(&token),
+                        Some(&body),
+                    )
+                    .await
+                }
+                None => Err(api::ApiError {
+                    message: "no contact".into(),
+                }),
+            };
+            match result {
+                Ok(c) => {
+                    desk.contact.set(Some(c));
+                    saved.set(true);
+                }
+                Err(e) => desk.error.set(Some(e.message)),
+            }
+        });
+    };
+    let create = move |_| {
+        let (Some(token), Some(number)) = (desk.token(), caller()) else {
+            return;
+        };
+        let body = json!({ "name": number, "phones": [{ "number": number }] });
+        spawn_local(async move {
+            match request("POST", "/contacts", Some(&token), Some(&body)).await {
+                Ok(c) => desk.contact.set(Some(c)),
+                Err(e) => desk.error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <section aria-label=move || desk.t("customer") class="customer">
+            <h2>{move || desk.t("customer")}</h2>
+            {move || match (desk.contact.get().is_some(), caller()) {
+                (false, None) => ().into_any(),
+                (false, Some(_)) => view! {
+                    <p>{desk.t("unknown_caller")}</p>
+                    <button on:click=create>{desk.t("new_contact")}</button>
+                }.into_any(),
+                (true, _) => view! {
+                    <label>{desk.t("name")} " " <input bind:value=name/></label>
+                    <label>{desk.t("company_name")} " " <input bind:value=company/></label>
+                    <label>{desk.t("email")} " " <input type="email" bind:value=email/></label>
+                    <label>{desk.t("contact_notes")} " " <textarea prop:value=move || notes.get() on:input=move |e| notes.set(event_target_value(&e))></textarea></label>
+                    <button on:click=save>{desk.t("save_contact")}</button>
+                    <Show when=move || saved.get()><span role="status">{desk.t("saved")}</span></Show>
+                }.into_any(),
+            }}
+            <History/>
+        </section>
+    }
+}
+
+#[component]
+fn History() -> impl IntoView {
+    let desk = desk();
+    let recordings = move || desk.session.get().is_some_and(|s| s.may_hear_recordings());
+    view! {
+        <Show when=move || desk.contact.get().is_some()>
+            <h3>{move || desk.t("history")}</h3>
+            <Show when=move || !desk.history.get().is_empty() fallback=move || view! { <p>{desk.t("no_history")}</p> }>
+                <table aria-label=move || desk.t("history")>
+                    <thead><tr>
+                        <th>"📅"</th><th>"↔"</th><th>{move || desk.t("agent")}</th><th>{move || desk.t("queue")}</th>
+                        <th>{move || desk.t("duration")}</th><th>{move || desk.t("disposition")}</th><th>{move || desk.t("notes")}</th><th></th>
+                    </tr></thead>
+                    <tbody>
+                        {move || desk.history.get().into_iter().map(|h| {
+                            let id = h["id"].as_str().unwrap_or_default().to_owned();
+                            let when = h["started_at"].as_str().unwrap_or_default().replace('T', " ");
+                            let when = when.get(..16).unwrap_or(&when).to_owned();
+                            let direction = desk.t(h["direction"].as_str().unwrap_or("inbound"));
+                            let disposition = h["disposition"].as_str().map(|code| {
+                                desk.dispositions.get_untracked().iter()
+                                    .find(|d| d["code"] == code)
+                                    .and_then(|d| d["label"].as_str())
+                                    .unwrap_or(code).to_owned()
+                            }).unwrap_or_default();
+                            let audio = RwSignal::new(None::<String>);
+                            let play = move |_| {
+                                let Some(token) = desk.token() else { return };
+                                let id = id.clone();
+                                spawn_local(async move {
+                                    if let Some(url) = recording_url(&id, &token).await {
+                                        audio.set(Some(url));
+                                    }
+                                });
+                            };
+                            view! {
+                                <tr>
+                                    <td>{when}</td>
+                                    <td>{direction}</td>
+                                    <td>{h["agent_name"].as_str().unwrap_or_default().to_owned()}</td>
+                                    <td>{h["queue_name"].as_str().unwrap_or_default().to_owned()}</td>
+                                    <td>{duration_text(h["duration_ms"].as_f64().unwrap_or(0.0))}</td>
+                                    <td>{disposition}</td>
+                                    <td>{h["notes"].as_str().unwrap_or_default().to_owned()}</td>
+                                    <td>{(recordings() && h["has_recording"] == true).then(|| view! {
+                                        <button on:click=play.clone()>{desk.t("play_recording")}</button>
+                                        {move || audio.get().map(|src| view! { <audio controls autoplay src=src></audio> })}
+                                    })}</td>
+                                </tr>
+                            }
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </Show>
+        </Show>
+    }
+}
+
+/// Fetch a recording with the token (an `<audio src>` cannot send one) as an object URL.
+async fn recording_url(call: &str, token: &str) -> Option<String> {
+    use wasm_bindgen::JsCast;
+    use wasm_bindgen_futures::JsFuture;
+    let init = web_sys::RequestInit::new();
+    let req =
+        web_sys::Request::new_with_str_and_init(&format!("/api/v1/calls/{call}/recording"), &init)
+            .ok()?;
+    req.headers()
+        .set("Authorization", &format!("Bearer {token}"))
+        .ok()?;
+    let resp: web_sys::Response = JsFuture::from(web_sys::window()?.fetch_with_request(&req))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    if !resp.ok() {
+        return None;
+    }
+    let blob: web_sys::Blob = JsFuture::from(resp.blob().ok()?)
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()?;
+    web_sys::Url::create_object_url_with_blob(&blob).ok()
+}
+
+/// `{contact.name}`, `{contact.company}`, `{contact.email}`, `{agent.name}`, `{ivr.x}`.
+fn fill(text: &str, contact: &Option<Value>, agent: &str, offer: &Offer) -> String {
+    let mut out = text.replace("{agent.name}", agent);
+    for f in ["name", "company", "email"] {
+        out = out.replace(&format!("{{contact.{f}}}"), &field(contact, f));
+    }
+    for (k, v) in &offer.variables {
+        out = out.replace(&format!("{{ivr.{k}}}"), v);
+    }
+    out
+}
+
+#[component]
+fn ScriptPanel() -> impl IntoView {
+    let desk = desk();
+    let script = move || {
+        let offer = desk.call.get().map(|c| c.offer)?;
+        let queue = offer.queue_id.clone()?;
+        let s = desk
+            .scripts
+            .get()
+            .into_iter()
+            .find(|s| s["queue_id"] == queue.as_str())?;
+        let agent = desk.session.get().map(|s| s.name).unwrap_or_default();
+        let contact = desk.contact.get();
+        Some((
+            fill(
+                s["greeting"].as_str().unwrap_or_default(),
+                &contact,
+                &agent,
+                &offer,
+            ),
+            fill(
+                s["body"].as_str().unwrap_or_default(),
+                &contact,
+                &agent,
+                &offer,
+            ),
+        ))
+    };
+    view! {
+        <Show when=move || desk.call.get().is_some()>
+            <section aria-label=move || desk.t("script") class="script">
+                <h2>{move || desk.t("script")}</h2>
+                {move || match script() {
+                    None => view! { <p>{desk.t("no_script")}</p> }.into_any(),
+                    Some((greeting, body)) => view! {
+                        <p><strong>{greeting}</strong></p>
+                        <ol>{body.lines().filter(|l| !l.trim().is_empty()).map(|l| view! { <li>{l.to_owned()}</li> }).collect_view()}</ol>
+                    }.into_any(),
+                }}
+            </section>
+        </Show>
+    }
+}
+
+#[component]
+fn WrapUp() -> impl IntoView {
+    let desk = desk();
+    let code = RwSignal::new(String::new());
+    let notes = RwSignal::new(String::new());
+    let follow_up = RwSignal::new(false);
+    let codes = move || {
+        let queue = desk.wrap.get().and_then(|o| o.queue_id);
+        desk.dispositions
+            .get()
+            .into_iter()
+            .filter(|d| d["queue_id"].is_null() || d["queue_id"].as_str() == queue.as_deref())
+            .collect::<Vec<_>>()
+    };
+    let finish = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let (Some(offer), Some(token)) = (desk.wrap.get_untracked(), desk.token()) else {
+            return;
+        };
+        let body = json!({
+            "disposition": code.get_untracked(),
+            "notes": notes.get_untracked(),
+            "follow_up": follow_up.get_untracked(),
+        });
+        spawn_local(async move {
+            match request(
+                "POST",
+                &format!("/calls/{}/wrap-up", offer.call_id),
+                Some(&token),
+                Some(&body),
+            )
+            .await
+            {
+                Ok(_) => {
+                    desk.wrap.set(None);
+                    code.set(String::new());
+                    notes.set(String::new());
+                    follow_up.set(false);
+                    socket::send(&Command::State("available", None));
+                    // The history shows the call just closed.
+                    let offer = Offer {
+                        contact: desk.contact.get_untracked(),
+                        ..offer
+                    };
+                    load_customer(desk, &offer);
+                }
+                Err(e) => desk.error.set(Some(e.message)),
+            }
+        });
+    };
+    view! {
+        <Show when=move || desk.wrap.get().is_some()>
+            <form on:submit=finish aria-label=move || desk.t("wrap_up_title")>
+                <h2>{move || desk.t("wrap_up_title")}</h2>
+                <label>{move || desk.t("disposition")} " "
+                    <select aria-label=move || desk.t("disposition") required prop:value=move || code.get() on:change=move |e| code.set(event_target_value(&e))>
+                        <option value="">{move || desk.t("choose")}</option>
+                        {move || codes().into_iter().map(|d| view! {
+                            <option value=d["code"].as_str().unwrap_or_default().to_owned()>
+                                {d["label"].as_str().unwrap_or_default().to_owned()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>{move || desk.t("call_notes")} " " <textarea prop:value=move || notes.get() on:input=move |e| notes.set(event_target_value(&e))></textarea></label>
+                <label><input type="checkbox" bind:checked=follow_up/> " " {move || desk.t("follow_up")}</label>
+                <button type="submit">{move || desk.t("finish")}</button>
+                <button type="button" on:click=move |_| socket::send(&Command::ExtendWrapUp(60))>{move || desk.t("more_time")}</button>
+            </form>
+        </Show>
+    }
+}
+
+#[component]
+fn AudioSettings() -> impl IntoView {
+    let desk = desk();
+    let devices = RwSignal::new(Vec::<Value>::new());
+    let level = RwSignal::new(0.0);
+    spawn_local(async move {
+        if let Ok(list) = media::devices().await
+            && let Some(text) = list.as_string()
+        {
+            devices.set(serde_json::from_str(&text).unwrap_or_default());
+        }
+    });
+    set_interval(
+        move || level.set(media::mic_level()),
+        Duration::from_millis(200),
+    );
+    let options = move |kind: &'static str| {
+        move || {
+            devices
+                .get()
+                .into_iter()
+                .filter(|d| d["kind"] == kind)
+                .map(|d| {
+                    let id = d["id"].as_str().unwrap_or_default().to_owned();
+                    view! { <option value=id>{d["label"].as_str().unwrap_or_default().to_owned()}</option> }
+                })
+                .collect_view()
+        }
+    };
+    view! {
+        <details>
+            <summary>{move || desk.t("audio_settings")}</summary>
+            <label>{move || desk.t("microphone")} " "
+                <select aria-label=move || desk.t("microphone") prop:value=move || desk.mic.get() on:change=move |e| {
+                    let id = event_target_value(&e);
+                    api::store("mic", Some(&id));
+                    desk.mic.set(id);
+                    media::close();
+                    negotiate(desk, false);
+                }>
+                    <option value="">{move || desk.t("default_device")}</option>
+                    {options("audioinput")}
+                </select></label>
+            <label>{move || desk.t("headset")} " "
+                <select aria-label=move || desk.t("headset") prop:value=move || desk.headset.get() on:change=move |e| {
+                    let id = event_target_value(&e);
+                    api::store("headset", Some(&id));
+                    desk.headset.set(id.clone());
+                    spawn_local(async move { let _ = media::set_headset(&id).await; });
+                }>
+                    <option value="">{move || desk.t("default_device")}</option>
+                    {options("audiooutput")}
+                </select></label>
+            <label>{move || desk.t("ringtone_on")} " "
+                <select aria-label=move || desk.t("ringtone_on") prop:value=move || desk.ringer.get() on:change=move |e| {
+                    let id = event_target_value(&e);
+                    api::store("ringer", Some(&id));
+                    desk.ringer.set(id);
+                }>
+                    <option value="">{move || desk.t("default_device")}</option>
+                    {options("audiooutput")}
+                </select></label>
+            <label>{move || desk.t("mic_level")} " "
+                <meter min="0" max="1" value=move || level.get()></meter></label>
+        </details>
+    }
+}
+
+/// Supervisors and admins: the tenant's queues, live.
+#[component]
+fn Supervisor() -> impl IntoView {
+    let desk = desk();
+    let queues = RwSignal::new(Vec::<(String, String)>::new());
+    let live = RwSignal::new(Vec::<(String, Value)>::new());
+    spawn_local(async move {
+        let Some(token) = desk.token() else { return };
+        if let Ok(list) = request("GET", "/queues", Some(&token), None).await {
+            queues.set(
+                list.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|q| {
+                                (
+                                    q["id"].as_str().unwrap_or_default().to_owned(),
+                                    q["name"].as_str().unwrap_or_default().to_owned(),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            );
+        }
+    });
+    set_interval(
+        move || {
+            let Some(token) = desk.token() else { return };
+            let list = queues.get_untracked();
+            spawn_local(async move {
+                let mut out = Vec::new();
+                for (id, name) in list {
+                    if let Ok(l) =
+                        request("GET", &format!("/queues/{id}/live"), Some(&token), None).await
+                    {
+                        out.push((name, l));
+                    }
+                }
+                live.set(out);
+            });
+        },
+        Duration::from_secs(2),
+    );
+    view! {
+        <section aria-label=move || desk.t("supervisor")>
+            <h2>{move || desk.t("supervisor")}</h2>
+            <table>
+                <thead><tr><th>{move || desk.t("queue")}</th><th>{move || desk.t("waiting")}</th>
+                    <th>{move || desk.t("answered")}</th><th>{move || desk.t("abandoned")}</th><th>{move || desk.t("service_level")}</th></tr></thead>
+                <tbody>
+                    {move || live.get().into_iter().map(|(name, l)| view! {
+                        <tr><td>{name}</td><td>{l["waiting"].as_array().map_or(0, Vec::len)}</td>
+                            <td>{l["answered"].as_u64().unwrap_or(0)}</td><td>{l["abandoned"].as_u64().unwrap_or(0)}</td>
+                            <td>{l["service_level_percent"].as_f64().map(|p| format!("{p:.0}%")).unwrap_or_default()}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </section>
+    }
+}
