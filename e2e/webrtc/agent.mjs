@@ -14,6 +14,8 @@
 //   {"op":"wait","role":"button","name":"Answer"}
 //   {"op":"text"}                            the page's visible text
 //   {"op":"open"}                            a second tab of the same browser becomes the page
+//   {"op":"tab","index":0}                   an earlier tab becomes the page again
+//   {"op":"screenshot","path":"<file.png>"}
 //   {"op":"close"}
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
@@ -34,6 +36,7 @@ const browser = await chromium.launch({
 });
 const context = await browser.newContext();
 let page = await context.newPage();
+const pages = [page];
 const watch = (p) => {
   p.on('console', (m) => process.stderr.write(`[page] ${m.text()}\n`));
   p.on('pageerror', (e) => process.stderr.write(`[page error] ${e.message}\n`));
@@ -70,8 +73,16 @@ for await (const line of createInterface({ input: process.stdin })) {
       reply({ ok: true, value: null });
     } else if (cmd.op === 'text') {
       reply({ ok: true, value: await page.locator('body').innerText() });
+    } else if (cmd.op === 'screenshot') {
+      await page.setViewportSize({ width: 1280, height: 860 });
+      await page.screenshot({ path: cmd.path, fullPage: true });
+      reply({ ok: true, value: null });
+    } else if (cmd.op === 'tab') {
+      page = pages[cmd.index];
+      reply({ ok: true, value: null });
     } else if (cmd.op === 'open') {
       page = await context.newPage();
+      pages.push(page);
       watch(page);
       await page.goto(`${base}${path}`);
       reply({ ok: true, value: null });

@@ -322,8 +322,34 @@ fn on_event(desk: Desk, event: Event) {
                 let _ = media::ring(true, &ringer).await;
             });
         }
-        Event::Call { call_id, state } => {
+        Event::Call {
+            call_id,
+            state,
+            from,
+            to,
+        } => {
             if desk.call_id().as_deref() != Some(call_id.as_str()) {
+                if state != "connected" {
+                    return;
+                }
+                // A reloaded page: the server re-attaches the live call and says so.
+                let offer = Offer {
+                    call_id,
+                    from,
+                    to,
+                    queue_id: None,
+                    queue_name: None,
+                    choices: Vec::new(),
+                    variables: Vec::new(),
+                    contact: None,
+                };
+                find_contact(desk, offer.from.clone());
+                desk.call.set(Some(CallView {
+                    offer,
+                    state,
+                    held: false,
+                    muted: false,
+                }));
                 return;
             }
             if state != "ringing" {
@@ -370,6 +396,29 @@ fn on_event(desk: Desk, event: Event) {
             }
         }
     }
+}
+
+/// The card of the caller `number` (after a reload, when the offer is gone), and its history.
+fn find_contact(desk: Desk, number: String) {
+    let Some(token) = desk.token() else { return };
+    spawn_local(async move {
+        let path = format!("/contacts?phone={}", js_sys::encode_uri_component(&number));
+        if let Ok(page) = request("GET", &path, Some(&token), None).await
+            && let Some(contact) = page["items"].get(0).cloned()
+        {
+            let offer = Offer {
+                call_id: String::new(),
+                from: number,
+                to: String::new(),
+                queue_id: None,
+                queue_name: None,
+                choices: Vec::new(),
+                variables: Vec::new(),
+                contact: Some(contact),
+            };
+            load_customer(desk, &offer);
+        }
+    });
 }
 
 /// The caller's card and history, for the screen pop.
@@ -692,11 +741,15 @@ fn History() -> impl IntoView {
             <Show when=move || !desk.history.get().is_empty() fallback=move || view! { <p>{desk.t("no_history")}</p> }>
                 <table aria-label=move || desk.t("history")>
                     <thead><tr>
-                        <th>"📅"</th><th>"↔"</th><th>{move || desk.t("agent")}</th><th>{move || desk.t("queue")}</th>
+                        <th>{move || desk.t("date")}</th><th>{move || desk.t("direction")}</th><th>{move || desk.t("agent")}</th><th>{move || desk.t("queue")}</th>
                         <th>{move || desk.t("duration")}</th><th>{move || desk.t("disposition")}</th><th>{move || desk.t("notes")}</th><th></th>
                     </tr></thead>
                     <tbody>
-                        {move || desk.history.get().into_iter().map(|h| {
+                        {move || {
+                            // The live call is on the phone, not yet in the history.
+                            let live = desk.call.get().map(|c| c.offer.call_id);
+                            desk.history.get().into_iter().filter(move |h| h["id"].as_str() != live.as_deref())
+                        }.map(|h| {
                             let id = h["id"].as_str().unwrap_or_default().to_owned();
                             let when = h["started_at"].as_str().unwrap_or_default().replace('T', " ");
                             let when = when.get(..16).unwrap_or(&when).to_owned();
@@ -775,6 +828,13 @@ fn fill(text: &str, contact: &Option<Value>, agent: &str, offer: &Offer) -> Stri
     }
     for (k, v) in &offer.variables {
         out = out.replace(&format!("{{ivr.{k}}}"), v);
+    }
+    // What the caller did not enter shows as a dash, not as a placeholder.
+    while let Some(start) = out.find("{ivr.") {
+        let Some(len) = out[start..].find('}') else {
+            break;
+        };
+        out.replace_range(start..=start + len, "—");
     }
     out
 }
@@ -1021,5 +1081,31 @@ fn Supervisor() -> impl IntoView {
                 </tbody>
             </table>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_script_is_filled_with_the_contact_the_agent_and_the_ivr_and_nothing_is_left_raw() {
+        let offer = Offer {
+            call_id: "c".into(),
+            from: "+1".into(),
+            to: "+2".into(),
+            queue_id: None,
+            queue_name: None,
+            choices: Vec::new(),
+            variables: vec![("topic".into(), "billing".into())],
+            contact: None,
+        };
+        let contact = Some(json!({ "name": "Alice", "company": "Johnson Hardware" }));
+        let text = "Hi {contact.name} of {contact.company}, {agent.name} here ({ivr.topic}, {ivr.account}, {contact.email}).";
+        assert_eq!(
+            fill(text, &contact, "Alex", &offer),
+            "Hi Alice of Johnson Hardware, Alex here (billing, —, )."
+        );
+        assert_eq!(fill("{ivr.unclosed", &None, "", &offer), "{ivr.unclosed");
     }
 }

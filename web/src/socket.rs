@@ -29,9 +29,12 @@ pub enum Event {
     Answer(String),
     Media(String),
     Incoming(Offer),
+    /// A call's state changed; also sent for the desk's live call after a reconnect.
     Call {
         call_id: String,
         state: String,
+        from: String,
+        to: String,
     },
     Quality {
         mos: f64,
@@ -96,6 +99,8 @@ pub fn parse(text: &str) -> Option<Event> {
         "call" => Event::Call {
             call_id: s(&m["call_id"]),
             state: s(&m["state"]),
+            from: s(&m["from"]),
+            to: s(&m["to"]),
         },
         "quality" => Event::Quality {
             mos: m["mos"].as_f64().unwrap_or(0.0),

@@ -378,8 +378,14 @@ async fn enqueue(
     journey.command(BridgeCmd::Music(true));
     journey.queue = Some(queue);
     let ivr_json = ivr.as_ref().and_then(|i| serde_json::to_value(i).ok());
+    let mut queue_name = None;
     if let Ok(mut db) = edge.store.tenant_tx(leg.tenant).await {
         let _ = call::set_queue(&mut db, leg.tenant, leg.id, Some(queue), ivr_json.as_ref()).await;
+        queue_name = crate::store::queue::list(&mut db, leg.tenant, Some(queue))
+            .await
+            .ok()
+            .and_then(|q| q.into_iter().next())
+            .map(|q| q.settings.name);
         let _ = db.commit().await;
     }
     let contact = matched_contact(edge, leg).await;
@@ -395,6 +401,7 @@ async fn enqueue(
             to: leg.to_number.clone(),
             details: OfferDetails {
                 queue_id: Some(queue),
+                queue_name,
                 ivr,
                 contact,
             },
@@ -455,9 +462,9 @@ fn ring_from_flow(
         &leg.from_number,
         &leg.to_number,
         &OfferDetails {
-            queue_id: None,
             ivr: Some(ivr),
             contact,
+            ..OfferDetails::default()
         },
         leg.events.clone(),
         move |report| {

@@ -25,6 +25,7 @@ pub struct IvrChoice {
 #[derive(Debug, Clone, Default)]
 pub struct OfferDetails {
     pub queue_id: Option<Uuid>,
+    pub queue_name: Option<String>,
     pub ivr: Option<IvrInputs>,
     pub contact: Option<Box<crate::store::contact::Contact>>,
 }
@@ -144,6 +145,8 @@ pub enum ServerMessage {
         /// The queue the call waited in.
         #[serde(skip_serializing_if = "Option::is_none")]
         queue_id: Option<Uuid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        queue_name: Option<String>,
         /// What the caller chose and entered in the IVR.
         #[serde(skip_serializing_if = "Option::is_none")]
         ivr: Option<IvrInputs>,

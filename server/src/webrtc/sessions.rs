@@ -435,6 +435,7 @@ impl Sessions {
             to: to.to_owned(),
             transfer_from: None,
             queue_id: details.queue_id,
+            queue_name: details.queue_name.clone(),
             ivr: details.ivr.clone(),
             contact: details.contact.clone(),
         });
@@ -609,6 +610,7 @@ impl Sessions {
             to,
             transfer_from: Some(user),
             queue_id: None,
+            queue_name: None,
             ivr: None,
             contact: None,
         });

@@ -47,6 +47,17 @@ impl Agent {
     }
 }
 
+/// With `DESK_SCREENSHOTS=<dir>`, the test saves the desk's screens there (the pictures of
+/// `docs/agent-desktop.md`).
+async fn screenshot(agent: &mut Agent, name: &str) {
+    if let Ok(dir) = std::env::var("DESK_SCREENSHOTS") {
+        let path = std::path::Path::new(&dir).join(format!("desk-{name}.png"));
+        agent
+            .command(json!({ "op": "screenshot", "path": path }))
+            .await;
+    }
+}
+
 fn desk_ready() -> bool {
     e2e_dir().join("../web/dist/index.html").exists()
 }
@@ -68,6 +79,7 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
     agent.click("button", "Available").await;
     agent.wait_text("for").await;
     assert!(agent.page_text().await.contains("Available"));
+    screenshot(&mut agent, "idle").await;
 
     // 2-3. Alice calls the support line; before answering, the page rings and shows her name
     // and her earlier call.
@@ -88,6 +100,8 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
     let text = agent.page_text().await;
     assert!(text.contains("Alice Johnson"), "{text}");
     assert!(text.contains("+15550101001"), "{text}");
+    assert!(text.contains("support"), "the queue: {text}");
+    screenshot(&mut agent, "ringing").await;
 
     // 4. The agent answers; audio flows both ways.
     agent.click("button", "Answer").await;
@@ -106,10 +120,25 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
     agent
         .wait_text("Thank you for calling, Alice Johnson. This is Alex Agent from support.")
         .await;
+    screenshot(&mut agent, "on-call").await;
+
+    // A reload mid-call: the page comes back to the same call, with her card.
+    agent.command(json!({ "op": "reload" })).await;
+    agent.wait_button("Hang up").await;
+    agent
+        .wait_text("Asked about an invoice; explained the charges.")
+        .await;
+    let heard = caller.listen(1200).await;
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 1000.0,
+        "audio is back after the reload: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
 
     // 6. The caller hangs up; the agent picks a disposition, writes a note and finishes.
     assert!(call.await.expect("join"), "sipp's call succeeded");
     agent.wait_text("Wrap-up").await;
+    screenshot(&mut agent, "wrap-up").await;
     agent.select("Disposition", "resolved").await;
     agent
         .fill(
@@ -140,4 +169,12 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
         .expect("request");
     assert_eq!(resp.status(), StatusCode::OK);
     eprintln!("figure: offer to ringing UI within {ring_ms} ms");
+
+    // A second tab takes the desk over; the first says so.
+    agent.command(json!({ "op": "open" })).await;
+    agent.desk_sign_in("acme", "agent1").await;
+    agent.command(json!({ "op": "tab", "index": 0 })).await;
+    agent
+        .wait_text("This desk was opened in another tab or device; this one is closed.")
+        .await;
 }
