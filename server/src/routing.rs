@@ -72,6 +72,11 @@ enum Command {
         agent: Uuid,
         more: Duration,
     },
+    Transfer {
+        call: Uuid,
+        agent: Uuid,
+        queue: Uuid,
+    },
     Reload,
     Live {
         queue: Uuid,
@@ -174,6 +179,13 @@ impl Routing {
     /// An agent in wrap-up wants `more` time from now.
     pub fn extend_wrap_up(&self, tenant: TenantId, agent: Uuid, more: Duration) {
         self.send(tenant, Command::ExtendWrapUp { agent, more });
+    }
+
+    /// Blind transfer, step 2: `agent` (who let go of the call on their desk) hands their
+    /// call to `queue`. They go to wrap-up; the call arrives in `queue` anew, with its
+    /// priority, IVR data and card.
+    pub fn transfer(&self, tenant: TenantId, call: Uuid, agent: Uuid, queue: Uuid) {
+        self.send(tenant, Command::Transfer { call, agent, queue });
     }
 
     /// An agent's desk has been gone past its grace period.
@@ -525,6 +537,9 @@ impl Task {
                         .extend_wrap_up(now, AgentId(self.ids.small(agent)), more);
                 }
             }
+            Command::Transfer { call, agent, queue } => {
+                self.transfer(now, call, agent, queue).await
+            }
             Command::Disconnected { agent } => {
                 if self.logged_in.contains(&agent) {
                     let _ = self
@@ -545,6 +560,47 @@ impl Task {
                 }
             }
         }
+    }
+
+    async fn transfer(&mut self, now: Instant, call: Uuid, agent: Uuid, queue: Uuid) {
+        let (c, a, q) = (
+            CallId(self.ids.small(call)),
+            AgentId(self.ids.small(agent)),
+            QueueId(self.ids.small(queue)),
+        );
+        let Some(w) = self.calls.get_mut(&call).filter(|w| w.agent == Some(agent)) else {
+            return;
+        };
+        if self.router.call_ended(now, c, a).is_err() {
+            return;
+        }
+        w.agent = None;
+        let queue_name = async {
+            let mut db = self.store.tenant_tx(self.tenant).await.ok()?;
+            let q = queue::list(&mut db, self.tenant, Some(queue)).await.ok()?;
+            crate::store::call::set_queue(&mut db, self.tenant, call, Some(queue), None)
+                .await
+                .ok()?;
+            db.commit().await.ok()?;
+            q.into_iter().next().map(|q| q.settings.name)
+        }
+        .await;
+        let Some(w) = self.calls.get_mut(&call) else {
+            return;
+        };
+        w.arrival.queue = queue;
+        w.arrival.details.queue_id = Some(queue);
+        w.arrival.details.queue_name = queue_name;
+        let priority = w.arrival.priority;
+        if self.router.call_arrived(now, c, q, priority).is_err() {
+            // No such queue: nobody can take it.
+            if let Some(w) = self.calls.remove(&call) {
+                let _ = w.arrival.notices.send(CallNotice::GiveUp);
+            }
+            return;
+        }
+        self.placed.insert(call, (queue, now));
+        self.count(queue, call, queue_event::Kind::Offered);
     }
 
     fn live(&self, q: QueueId, now: Instant) -> Live {

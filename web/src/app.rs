@@ -58,6 +58,8 @@ pub struct Desk {
     pub history: RwSignal<Vec<Value>>,
     pub scripts: RwSignal<Vec<Value>>,
     pub dispositions: RwSignal<Vec<Value>>,
+    /// The tenant's queues and colleagues (`/desk/directory`), for transfers.
+    pub directory: RwSignal<Value>,
     pub mic: RwSignal<String>,
     pub headset: RwSignal<String>,
     pub ringer: RwSignal<String>,
@@ -84,6 +86,7 @@ impl Desk {
             history: RwSignal::new(Vec::new()),
             scripts: RwSignal::new(Vec::new()),
             dispositions: RwSignal::new(Vec::new()),
+            directory: RwSignal::new(Value::Null),
             mic: RwSignal::new(api::stored("mic").unwrap_or_default()),
             headset: RwSignal::new(api::stored("headset").unwrap_or_default()),
             ringer: RwSignal::new(api::stored("ringer").unwrap_or_default()),
@@ -249,6 +252,9 @@ async fn open_session(desk: Desk, token: String) {
     if let Ok(list) = request("GET", "/scripts", Some(&token), None).await {
         desk.scripts
             .set(list.as_array().cloned().unwrap_or_default());
+    }
+    if let Ok(directory) = request("GET", "/desk/directory", Some(&token), None).await {
+        desk.directory.set(directory);
     }
     keep_fresh(desk);
     connect(desk, token);
@@ -605,6 +611,7 @@ fn Softphone() -> impl IntoView {
                         desk.call.update(|c| if let Some(c) = c { c.muted = !muted });
                     }>
                     {move || if desk.call.get().is_some_and(|c| c.muted) { desk.t("unmute") } else { desk.t("mute") }}</button>
+                <Transfer/>
                 <div role="group" aria-label=move || desk.t("keypad")>
                     {keys.iter().map(|k| {
                         let k = *k;
@@ -613,6 +620,82 @@ fn Softphone() -> impl IntoView {
                 </div>
             </Show>
         </section>
+    }
+}
+
+/// Escalation, blind transfer to a queue, and attended transfer to a colleague.
+#[component]
+fn Transfer() -> impl IntoView {
+    let desk = desk();
+    let id = move || desk.call.get().map(|c| c.offer.call_id).unwrap_or_default();
+    let queue = RwSignal::new(String::new());
+    let colleague = RwSignal::new(String::new());
+    let escalate_to = move || {
+        let current = desk.call.get().and_then(|c| c.offer.queue_id)?;
+        desk.directory.get()["queues"]
+            .as_array()?
+            .iter()
+            .find(|q| q["id"] == current.as_str())?["escalate_to"]
+            .as_str()
+            .map(str::to_owned)
+    };
+    let consulting = move || {
+        matches!(
+            desk.call.get().map(|c| c.state).as_deref(),
+            Some("consulting" | "conference")
+        )
+    };
+    let list = move |key: &'static str| {
+        desk.directory.get()[key]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    };
+    view! {
+        <fieldset>
+            <legend>{move || desk.t("transfer")}</legend>
+            {move || escalate_to().map(|to| view! {
+                <button on:click=move |_| socket::send(&Command::TransferToQueue(id(), to.clone()))>
+                    {desk.t("escalate")}</button>
+            })}
+            <label>{move || desk.t("transfer_queue")} " "
+                <select aria-label=move || desk.t("transfer_queue") prop:value=move || queue.get()
+                    on:change=move |e| queue.set(event_target_value(&e))>
+                    <option value="">{move || desk.t("choose")}</option>
+                    {move || list("queues").into_iter().map(|q| view! {
+                        <option value=q["id"].as_str().unwrap_or_default().to_owned()>
+                            {q["name"].as_str().unwrap_or_default().to_owned()}</option>
+                    }).collect_view()}
+                </select></label>
+            <button on:click=move |_| {
+                let q = queue.get_untracked();
+                if !q.is_empty() {
+                    socket::send(&Command::TransferToQueue(id(), q));
+                }
+            }>{move || desk.t("send_to_queue")}</button>
+            <label>{move || desk.t("colleague")} " "
+                <select aria-label=move || desk.t("colleague") prop:value=move || colleague.get()
+                    on:change=move |e| colleague.set(event_target_value(&e))>
+                    <option value="">{move || desk.t("choose")}</option>
+                    {move || list("colleagues").into_iter().filter(|c| c["signed_in"] == true).map(|c| view! {
+                        <option value=c["id"].as_str().unwrap_or_default().to_owned()>
+                            {c["name"].as_str().unwrap_or_default().to_owned()}</option>
+                    }).collect_view()}
+                </select></label>
+            <Show when=move || !consulting()>
+                <button on:click=move |_| {
+                    let c = colleague.get_untracked();
+                    if !c.is_empty() {
+                        socket::send(&Command::Consult(id(), c));
+                    }
+                }>{move || desk.t("consult")}</button>
+            </Show>
+            <Show when=consulting>
+                <button on:click=move |_| socket::send(&Command::Transfer(id()))>{move || desk.t("complete_transfer")}</button>
+                <button on:click=move |_| socket::send(&Command::Conference(id()))>{move || desk.t("conference")}</button>
+                <button on:click=move |_| socket::send(&Command::CancelConsult(id()))>{move || desk.t("return_to_caller")}</button>
+            </Show>
+        </fieldset>
     }
 }
 

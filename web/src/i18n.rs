@@ -120,6 +120,37 @@ const STRINGS: &[(&str, [&str; 3])] = &[
     ("resume", ["Resume", "Продължи", "Продолжить"]),
     ("mute", ["Mute", "Без звук", "Выкл. микрофон"]),
     ("unmute", ["Unmute", "Със звук", "Вкл. микрофон"]),
+    ("transfer", ["Transfer", "Прехвърляне", "Перевод"]),
+    ("escalate", ["Escalate", "Ескалирай", "Эскалировать"]),
+    ("transfer_queue", ["To queue", "Към опашка", "В очередь"]),
+    (
+        "send_to_queue",
+        [
+            "Send to queue",
+            "Прехвърли към опашката",
+            "Перевести в очередь",
+        ],
+    ),
+    ("colleague", ["Colleague", "Колега", "Коллега"]),
+    ("consult", ["Consult", "Консултирай се", "Консультация"]),
+    (
+        "complete_transfer",
+        [
+            "Complete transfer",
+            "Завърши прехвърлянето",
+            "Завершить перевод",
+        ],
+    ),
+    ("conference", ["Conference", "Конференция", "Конференция"]),
+    (
+        "return_to_caller",
+        [
+            "Return to caller",
+            "Обратно към клиента",
+            "Вернуться к клиенту",
+        ],
+    ),
+    ("consulting", ["Consulting", "Консултация", "Консультация"]),
     ("keypad", ["Keypad", "Клавиатура", "Клавиатура"]),
     ("connected", ["Connected", "Свързан", "Соединено"]),
     ("no_call", ["No call", "Няма обаждане", "Нет звонка"]),

@@ -56,7 +56,10 @@ pub enum Event {
 /// What the app asks for.
 #[derive(Debug, Clone)]
 pub enum Command {
-    Offer { sdp: String, restart: bool },
+    Offer {
+        sdp: String,
+        restart: bool,
+    },
     Accept(String),
     Hangup(String),
     Hold(String, bool),
@@ -64,6 +67,14 @@ pub enum Command {
     Dtmf(String, String),
     State(&'static str, Option<String>),
     ExtendWrapUp(u32),
+    /// Blind transfer of the call to a queue.
+    TransferToQueue(String, String),
+    /// Attended transfer: ring a colleague for a consultation, then join all three, hand
+    /// the caller over, or return to them.
+    Consult(String, String),
+    Conference(String),
+    Transfer(String),
+    CancelConsult(String),
 }
 
 fn s(v: &Value) -> String {
@@ -135,6 +146,15 @@ pub fn encode(command: &Command) -> Value {
             json!({ "type": "state", "state": state, "reason": reason })
         }
         Command::ExtendWrapUp(secs) => json!({ "type": "extend_wrap_up", "secs": secs }),
+        Command::TransferToQueue(id, queue) => {
+            json!({ "type": "transfer_to_queue", "call_id": id, "queue_id": queue })
+        }
+        Command::Consult(id, agent) => {
+            json!({ "type": "consult", "call_id": id, "agent_id": agent })
+        }
+        Command::Conference(id) => json!({ "type": "conference", "call_id": id }),
+        Command::Transfer(id) => json!({ "type": "transfer", "call_id": id }),
+        Command::CancelConsult(id) => json!({ "type": "cancel_consult", "call_id": id }),
     }
 }
 

@@ -31,6 +31,75 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(put_script, delete_script))
         .routes(routes!(wrap_up))
         .routes(routes!(contact_calls))
+        .routes(routes!(directory))
+}
+
+/// Where an agent can send a call: the tenant's queues and colleagues.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Directory {
+    pub queues: Vec<DirectoryQueue>,
+    pub colleagues: Vec<Colleague>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct DirectoryQueue {
+    pub id: Uuid,
+    pub name: String,
+    /// Where "escalate" sends this queue's calls: its overflow queue (e.g. tier 2).
+    pub escalate_to: Option<Uuid>,
+}
+
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Colleague {
+    pub id: Uuid,
+    pub name: String,
+    pub role: String,
+    /// Whether their desk is open now (a consultation can ring it).
+    pub signed_in: bool,
+}
+
+#[utoipa::path(get, path = "/desk/directory", tag = "desk",
+    responses((status = 200, body = Directory)))]
+async fn directory(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Directory>, ApiError> {
+    let tenant = principal.require(Role::Agent)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    let queues = queue::list(&mut tx, tenant, None).await?;
+    let page = crate::store::PageRequest {
+        limit: 200,
+        after: None,
+    };
+    let (users, _) = crate::store::user::list(
+        &mut tx,
+        tenant,
+        &crate::store::user::UserFilter::default(),
+        page,
+    )
+    .await?;
+    tx.commit().await?;
+    let signed_in = |id: Uuid| state.sessions.as_ref().is_some_and(|s| s.is_connected(id));
+    Ok(axum::Json(Directory {
+        queues: queues
+            .into_iter()
+            .map(|q| DirectoryQueue {
+                id: q.id,
+                name: q.settings.name,
+                escalate_to: q.settings.overflow_queue_id,
+            })
+            .collect(),
+        colleagues: users
+            .into_iter()
+            .filter(|u| u.id != principal.id && u.status == "active")
+            .map(|u| Colleague {
+                id: u.id,
+                signed_in: signed_in(u.id),
+                name: u.display_name,
+                role: u.role,
+            })
+            .collect(),
+    }))
 }
 
 #[utoipa::path(get, path = "/dispositions", tag = "desk",

@@ -125,6 +125,9 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                             Ok(ClientMessage::Watch { queue_ids }) => {
                                 watch(&state, &user, queue_ids, &mut watched).await
                             }
+                            Ok(ClientMessage::TransferToQueue { call_id, queue_id }) => {
+                                transfer_to_queue(&state, &sessions, &user, call_id, queue_id).await
+                            }
                             Ok(msg) => handle(&sessions, state.routers.as_ref(), &user, msg).await,
                             Err(e) => {
                                 tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
@@ -219,6 +222,44 @@ async fn watch(
     None
 }
 
+/// Blind transfer of the agent's call to a queue of their tenant.
+async fn transfer_to_queue(
+    state: &AppState,
+    sessions: &Sessions,
+    user: &User,
+    call: Uuid,
+    queue_id: Uuid,
+) -> Option<ServerMessage> {
+    let Some(routing) = state.routers.as_ref() else {
+        return Some(error("unavailable", "routing is not running on this node"));
+    };
+    let known = async {
+        let mut tx = state.store.tenant_tx(user.tenant).await?;
+        let found = !queue::list(&mut tx, user.tenant, Some(queue_id))
+            .await?
+            .is_empty();
+        tx.commit().await?;
+        Ok::<_, sqlx::Error>(found)
+    }
+    .await;
+    match known {
+        Ok(true) => {}
+        Ok(false) => return Some(error("no_such_queue", format!("no queue {queue_id}"))),
+        Err(_) => return Some(error("unavailable", "the queues cannot be read now")),
+    }
+    match sessions.release(user.id, call) {
+        Ok(()) => {
+            tracing::info!(user_id = %user.id, call_id = %call, %queue_id, "call transferred to a queue");
+            routing.transfer(user.tenant, call, user.id, queue_id);
+            None
+        }
+        Err(e) => Some(ServerMessage::Error {
+            code: e.code,
+            message: e.message,
+        }),
+    }
+}
+
 /// The agent's availability, for their tenant's router.
 fn set_state(
     routing: Option<&Routing>,
@@ -260,8 +301,8 @@ async fn handle(
             message: "already signed in".into(),
         }),
         ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
-        // Handled by the socket's loop, which owns the watch list.
-        ClientMessage::Watch { .. } => Ok(None),
+        // Handled by the socket's loop (they need the store).
+        ClientMessage::Watch { .. } | ClientMessage::TransferToQueue { .. } => Ok(None),
         ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::ExtendWrapUp { secs } => match routing {
             Some(routing) if (1..=600).contains(&secs) => {

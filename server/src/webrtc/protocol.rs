@@ -104,6 +104,12 @@ pub enum ClientMessage {
         #[serde(default)]
         reason: Option<String>,
     },
+    /// Blind transfer of the agent's connected call to a queue of the tenant (e.g. escalation
+    /// to tier 2): the caller hears music until an agent of that queue answers.
+    TransferToQueue {
+        call_id: Uuid,
+        queue_id: Uuid,
+    },
     /// In wrap-up: `secs` (1-600) more from now before the agent is available again.
     ExtendWrapUp {
         secs: u32,

@@ -90,6 +90,9 @@ struct Slot {
     routed: Option<Reporter>,
     /// A ring-all queue's offer rings these desks too, until one of them (or `agent`) answers.
     also_ringing: Vec<Uuid>,
+    /// What the agent was told with the offer (queue, IVR choices, contact): a consulted
+    /// agent is told the same, so the card goes along with a transfer.
+    details: OfferDetails,
 }
 
 /// Tells a tenant's router what became of its offer.
@@ -458,6 +461,7 @@ impl Sessions {
                 consult: None,
                 routed,
                 also_ringing: Vec::new(),
+                details: details.clone(),
             },
         );
         Ok(())
@@ -591,6 +595,7 @@ impl Sessions {
             return Err(refused("busy", "someone else is already on this call"));
         }
         let (tenant, from, to) = (slot.tenant, slot.from.clone(), slot.to.clone());
+        let details = slot.details.clone();
         // Another tenant's user is "unavailable" like an absent one: nothing is disclosed.
         let desk = inner
             .desks
@@ -609,10 +614,10 @@ impl Sessions {
             from,
             to,
             transfer_from: Some(user),
-            queue_id: None,
-            queue_name: None,
-            ivr: None,
-            contact: None,
+            queue_id: details.queue_id,
+            queue_name: details.queue_name,
+            ivr: details.ivr,
+            contact: details.contact,
         });
         if let Some(slot) = inner.calls.get_mut(&id) {
             slot.consult = Some((other, None));
@@ -684,6 +689,46 @@ impl Sessions {
 
     /// The agent's step in an attended transfer: `Conference` (all three), `Transfer` (the
     /// consulted agent takes the call) or `Cancel` (back to the caller).
+    /// Blind transfer to a queue, step 1: the agent lets go of their connected call, which
+    /// goes back on hold (music) with its bridge waiting for the next agent. The caller
+    /// stays connected. The router is told next ([`crate::routing::Routing::transfer`]).
+    pub fn release(&self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+        let mut inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        if slot.agent != user {
+            return Err(refused("no_such_call", "no such call on this desk"));
+        }
+        let bridge = slot
+            .bridge
+            .clone()
+            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+        if slot.consult.is_some() || slot.supervisor.is_some() {
+            return Err(refused("busy", "someone else is on this call"));
+        }
+        if slot.routed.is_none() {
+            // A direct line's call has no queue to go back through.
+            return Err(refused(
+                "not_queued",
+                "only calls from a queue can go to another queue",
+            ));
+        }
+        let Some(slot) = inner.calls.remove(&id) else {
+            return Ok(());
+        };
+        let _ = bridge.send(BridgeCmd::AgentLeg(None));
+        let _ = bridge.send(BridgeCmd::Music(true));
+        let _ = bridge.send(BridgeCmd::Hold(true));
+        inner.waiting.insert(id, bridge);
+        if let Some(desk) = inner.desks.get_mut(&user) {
+            desk.call = None;
+            if let Some(leg) = desk.leg {
+                self.hub.attach(leg, None);
+            }
+            desk.send(slot.message(id, "ended"));
+        }
+        Ok(())
+    }
+
     pub fn transfer_step(&self, user: Uuid, id: Uuid, step: TransferStep) -> Result<(), DeskError> {
         let mut inner = self.lock();
         let slot = Self::own_slot(&inner, user, id)?;

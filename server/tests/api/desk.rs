@@ -172,3 +172,29 @@ async fn admins_keep_codes_and_scripts_and_agents_do_not() {
     let resp = app.call(Method::DELETE, &code_path, &admin, None).await;
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
 }
+
+#[tokio::test]
+async fn the_directory_lists_the_tenants_queues_with_their_escalation_and_colleagues() {
+    let app = spawn_app().await;
+    let agent = app.token("acme", "agent1").await;
+    let (status, dir) = app.get_json("/api/v1/desk/directory", &agent).await;
+    assert_eq!(status, StatusCode::OK, "{dir}");
+    let admin = app.token("acme", "admin").await;
+    let support = app.queue_id(&admin, "support").await;
+    let tier2 = app.queue_id(&admin, "tier 2").await;
+    let queues = dir["queues"].as_array().expect("queues");
+    let s = queues
+        .iter()
+        .find(|q| q["id"] == support.as_str())
+        .expect("support");
+    assert_eq!(s["escalate_to"], tier2.as_str());
+    let names: Vec<&str> = dir["colleagues"]
+        .as_array()
+        .expect("colleagues")
+        .iter()
+        .filter_map(|c| c["name"].as_str())
+        .collect();
+    assert!(names.contains(&"Blake Agent"), "{names:?}");
+    assert!(!names.contains(&"Alex Agent"), "not themselves: {names:?}");
+    assert!(!dir.to_string().contains("globex"));
+}

@@ -72,6 +72,7 @@ async fn the_openapi_document_describes_the_routes() {
         "/api/v1/scripts",
         "/api/v1/calls/{id}/wrap-up",
         "/api/v1/contacts/{id}/calls",
+        "/api/v1/desk/directory",
         "/api/v1/skills",
         "/api/v1/users/{id}/skills",
         "/api/v1/schedules/{id}",

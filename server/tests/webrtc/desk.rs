@@ -178,3 +178,72 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
         .wait_text("This desk was opened in another tab or device; this one is closed.")
         .await;
 }
+
+#[tokio::test]
+async fn an_escalation_sends_the_caller_to_tier_2_with_their_card() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    // Tier 2 is served by agent2 here (the demo puts agent1 there).
+    let admin = app.token("acme", "admin").await;
+    let tier2 = app.queue_id(&admin, "tier 2").await;
+    let agent2_id = app.user_id("acme", "agent2@acme.example").await;
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            &format!("/api/v1/queues/{tier2}/members"),
+            &admin,
+            Some(json!({ "user_ids": [agent2_id] })),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
+
+    let mut first = Agent::launch_at(&app, SUPERVISOR_TONE, "/").await;
+    first.select("Language", "en").await;
+    first.desk_sign_in("acme", "agent1").await;
+    first.click("button", "Available").await;
+    first.wait_text("Available").await;
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        "+15550100103",
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        12_000,
+    );
+    first.wait_button("Answer").await;
+    first.click("button", "Answer").await;
+    first.wait_button("Hang up").await;
+
+    // The second agent comes in for tier 2 while the first is on the call.
+    let mut second = Agent::launch_at(&app, AGENT_TONE, "/").await;
+    second.select("Language", "en").await;
+    second.desk_sign_in("acme", "agent2").await;
+    second.click("button", "Available").await;
+    second.wait_text("Available").await;
+
+    // Escalate: the first agent lets go (wrap-up); the caller waits in tier 2 and the
+    // second agent's desk rings with Alice's card and the queue's name.
+    first.click("button", "Escalate").await;
+    first.wait_text("Wrap-up").await;
+    second.wait_button("Answer").await;
+    let text = second.page_text().await;
+    assert!(text.contains("Alice Johnson"), "{text}");
+    assert!(text.contains("tier 2"), "{text}");
+    second.click("button", "Answer").await;
+    second.wait_button("Hang up").await;
+    let heard = caller.listen(1500).await;
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 1000.0,
+        "the caller hears the tier 2 agent: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    assert!(
+        tone_level(&heard, SUPERVISOR_TONE) < 300.0,
+        "and no longer the first"
+    );
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    let record = ended_call(&app).await;
+    assert_eq!(record["agent_id"], agent2_id.as_str(), "{record}");
+    assert_eq!(record["queue_id"], tier2.as_str(), "{record}");
+}

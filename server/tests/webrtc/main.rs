@@ -838,6 +838,9 @@ async fn an_attended_transfer_consults_confers_then_hands_the_caller_over() {
         from.is_string(),
         "the consulted agent sees who asks: {from}"
     );
+    // The card goes along: the caller is the demo's Alice.
+    let card = second_agent.eval("softphone.incoming.contact.name").await;
+    assert_eq!(card, "Alice Johnson");
     second_agent
         .eval(&format!("softphone.accept('{id}')"))
         .await;
