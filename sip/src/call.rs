@@ -231,6 +231,11 @@ impl Call {
                 self.end(Cause::Answered, side, 200);
             }
             (Phase::Dialling { .. }, Event::Answered) => self.connect(now),
+            // Our side gave up before the far end answered (the agent hung up while dialling).
+            (Phase::Dialling { .. }, Event::LocalHangup) => {
+                self.actions.push_back(Action::CancelInvite);
+                self.end(Cause::Cancelled, Side::Caller, 487);
+            }
             (Phase::Dialling { .. }, Event::Rejected(code)) => {
                 let e = rejection(code);
                 self.end(e.cause, e.side, e.sip_code);
@@ -540,6 +545,28 @@ mod tests {
                 sip_code: 200
             })]
         );
+    }
+
+    #[test]
+    fn an_agent_who_hangs_up_while_dialling_cancels_the_invite() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Outbound, config());
+        call.handle(t0, Event::Start);
+        call.handle(t0 + Duration::from_secs(3), Event::LocalHangup);
+        assert_eq!(
+            drain(&mut call),
+            [
+                Action::CancelInvite,
+                Action::End(Ending {
+                    cause: Cause::Cancelled,
+                    side: Side::Caller,
+                    sip_code: 487
+                })
+            ]
+        );
+        // A late answer changes nothing.
+        call.handle(t0 + Duration::from_secs(4), Event::Answered);
+        assert_eq!(drain(&mut call), []);
     }
 
     #[test]

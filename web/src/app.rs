@@ -335,10 +335,11 @@ fn on_event(desk: Desk, event: Event) {
             to,
         } => {
             if desk.call_id().as_deref() != Some(call_id.as_str()) {
-                if state != "connected" {
+                if state != "connected" && state != "dialing" {
                     return;
                 }
-                // A reloaded page: the server re-attaches the live call and says so.
+                // The agent's own outbound call, or a reloaded page: the server re-attaches
+                // the live call and says so.
                 let offer = Offer {
                     call_id,
                     from,
@@ -565,61 +566,86 @@ fn Softphone() -> impl IntoView {
     let state = move || desk.call.get().map(|c| c.state);
     let keys = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "*", "0", "#"];
     view! {
-        <section aria-label="softphone" class="phone">
-            {move || match desk.call.get() {
-                None => view! { <p>{move || desk.t("no_call")}</p> }.into_any(),
-                Some(c) => {
-                    let o = c.offer.clone();
-                    let title = if c.state == "ringing" { desk.t("incoming") } else { desk.t("connected") };
-                    view! {
-                        <h2>{title}</h2>
-                        <dl>
-                            <dt>{desk.t("from")}</dt><dd>{o.from.clone()}</dd>
-                            <dt>{desk.t("dialled")}</dt><dd>{o.to.clone()}</dd>
-                            {o.queue_name.clone().map(|q| view! { <dt>{desk.t("queue")}</dt><dd>{q}</dd> })}
-                            {(!o.choices.is_empty()).then(|| view! {
-                                <dt>{desk.t("ivr_choices")}</dt>
-                                <dd>{o.choices.iter().map(|(n, k)| format!("{n}: {k}")).collect::<Vec<_>>().join(", ")}
-                                    {o.variables.iter().map(|(n, v)| format!(" · {n} = {v}")).collect::<String>()}</dd>
-                            })}
-                            {o.contact.as_ref().map(|c| view! {
-                                <dt>{desk.t("customer")}</dt><dd>{c["name"].as_str().unwrap_or_default().to_owned()}</dd>
-                            })}
-                        </dl>
-                    }.into_any()
-                }
-            }}
-            <Show when=move || state().as_deref() == Some("ringing")>
-                <button aria-keyshortcuts="Alt+A" on:click=move |_| socket::send(&Command::Accept(id()))>
-                    {move || desk.t("answer")}</button>
-                <button on:click=move |_| socket::send(&Command::Hangup(id()))>{move || desk.t("refuse")}</button>
-            </Show>
-            <Show when=move || matches!(state().as_deref(), Some(s) if s != "ringing")>
-                <button aria-keyshortcuts="Alt+H" on:click=move |_| socket::send(&Command::Hangup(id()))>
-                    {move || desk.t("hang_up")}</button>
-                <button aria-keyshortcuts="Alt+O" aria-pressed=move || desk.call.get().is_some_and(|c| c.held).to_string()
-                    on:click=move |_| {
-                        let held = desk.call.get_untracked().is_some_and(|c| c.held);
-                        socket::send(&Command::Hold(id(), !held));
-                        desk.call.update(|c| if let Some(c) = c { c.held = !held });
-                    }>
-                    {move || if desk.call.get().is_some_and(|c| c.held) { desk.t("resume") } else { desk.t("hold") }}</button>
-                <button aria-keyshortcuts="Alt+M" aria-pressed=move || desk.call.get().is_some_and(|c| c.muted).to_string()
-                    on:click=move |_| {
-                        let muted = desk.call.get_untracked().is_some_and(|c| c.muted);
-                        socket::send(&Command::Mute(id(), !muted));
-                        desk.call.update(|c| if let Some(c) = c { c.muted = !muted });
-                    }>
-                    {move || if desk.call.get().is_some_and(|c| c.muted) { desk.t("unmute") } else { desk.t("mute") }}</button>
-                <Transfer/>
-                <div role="group" aria-label=move || desk.t("keypad")>
-                    {keys.iter().map(|k| {
-                        let k = *k;
-                        view! { <button on:click=move |_| socket::send(&Command::Dtmf(id(), k.to_owned()))>{k}</button> }
-                    }).collect_view()}
-                </div>
-            </Show>
-        </section>
+            <section aria-label="softphone" class="phone">
+                {move || match desk.call.get() {
+                    None => view! { <p>{move || desk.t("no_call")}</p> <Dialer/> }.into_any(),
+                    Some(c) => {
+                        let o = c.offer.clone();
+    let title = match c.state.as_str() {
+                            "ringing" => desk.t("incoming"),
+                            "dialing" => desk.t("dialing"),
+                            _ => desk.t("connected"),
+                        };
+                        view! {
+                            <h2>{title}</h2>
+                            <dl>
+                                <dt>{desk.t("from")}</dt><dd>{o.from.clone()}</dd>
+                                <dt>{desk.t("dialled")}</dt><dd>{o.to.clone()}</dd>
+                                {o.queue_name.clone().map(|q| view! { <dt>{desk.t("queue")}</dt><dd>{q}</dd> })}
+                                {(!o.choices.is_empty()).then(|| view! {
+                                    <dt>{desk.t("ivr_choices")}</dt>
+                                    <dd>{o.choices.iter().map(|(n, k)| format!("{n}: {k}")).collect::<Vec<_>>().join(", ")}
+                                        {o.variables.iter().map(|(n, v)| format!(" · {n} = {v}")).collect::<String>()}</dd>
+                                })}
+                                {o.contact.as_ref().map(|c| view! {
+                                    <dt>{desk.t("customer")}</dt><dd>{c["name"].as_str().unwrap_or_default().to_owned()}</dd>
+                                })}
+                            </dl>
+                        }.into_any()
+                    }
+                }}
+                <Show when=move || state().as_deref() == Some("ringing")>
+                    <button aria-keyshortcuts="Alt+A" on:click=move |_| socket::send(&Command::Accept(id()))>
+                        {move || desk.t("answer")}</button>
+                    <button on:click=move |_| socket::send(&Command::Hangup(id()))>{move || desk.t("refuse")}</button>
+                </Show>
+                <Show when=move || matches!(state().as_deref(), Some(s) if s != "ringing")>
+                    <button aria-keyshortcuts="Alt+H" on:click=move |_| socket::send(&Command::Hangup(id()))>
+                        {move || desk.t("hang_up")}</button>
+                    <button aria-keyshortcuts="Alt+O" aria-pressed=move || desk.call.get().is_some_and(|c| c.held).to_string()
+                        on:click=move |_| {
+                            let held = desk.call.get_untracked().is_some_and(|c| c.held);
+                            socket::send(&Command::Hold(id(), !held));
+                            desk.call.update(|c| if let Some(c) = c { c.held = !held });
+                        }>
+                        {move || if desk.call.get().is_some_and(|c| c.held) { desk.t("resume") } else { desk.t("hold") }}</button>
+                    <button aria-keyshortcuts="Alt+M" aria-pressed=move || desk.call.get().is_some_and(|c| c.muted).to_string()
+                        on:click=move |_| {
+                            let muted = desk.call.get_untracked().is_some_and(|c| c.muted);
+                            socket::send(&Command::Mute(id(), !muted));
+                            desk.call.update(|c| if let Some(c) = c { c.muted = !muted });
+                        }>
+                        {move || if desk.call.get().is_some_and(|c| c.muted) { desk.t("unmute") } else { desk.t("mute") }}</button>
+                    <Transfer/>
+                    <div role="group" aria-label=move || desk.t("keypad")>
+                        {keys.iter().map(|k| {
+                            let k = *k;
+                            view! { <button on:click=move |_| socket::send(&Command::Dtmf(id(), k.to_owned()))>{k}</button> }
+                        }).collect_view()}
+                    </div>
+                </Show>
+            </section>
+        }
+}
+
+/// Manual outbound dialling through the tenant's trunk, with its caller ID.
+#[component]
+fn Dialer() -> impl IntoView {
+    let desk = desk();
+    let number = RwSignal::new(String::new());
+    let dial = move |e: leptos::ev::SubmitEvent| {
+        e.prevent_default();
+        let to = number.get_untracked();
+        if !to.trim().is_empty() {
+            desk.wrap.set(None);
+            socket::send(&Command::Dial(to.trim().to_owned()));
+        }
+    };
+    view! {
+        <form on:submit=dial aria-label=move || desk.t("dial")>
+            <label>{move || desk.t("number_to_dial")} " " <input type="tel" bind:value=number/></label>
+            <button type="submit">{move || desk.t("call")}</button>
+        </form>
     }
 }
 

@@ -67,6 +67,8 @@ pub enum Command {
     Dtmf(String, String),
     State(&'static str, Option<String>),
     ExtendWrapUp(u32),
+    /// Dial a number out through the tenant's trunk.
+    Dial(String),
     /// Blind transfer of the call to a queue.
     TransferToQueue(String, String),
     /// Attended transfer: ring a colleague for a consultation, then join all three, hand
@@ -146,6 +148,7 @@ pub fn encode(command: &Command) -> Value {
             json!({ "type": "state", "state": state, "reason": reason })
         }
         Command::ExtendWrapUp(secs) => json!({ "type": "extend_wrap_up", "secs": secs }),
+        Command::Dial(to) => json!({ "type": "dial", "to": to }),
         Command::TransferToQueue(id, queue) => {
             json!({ "type": "transfer_to_queue", "call_id": id, "queue_id": queue })
         }

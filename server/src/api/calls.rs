@@ -90,6 +90,9 @@ async fn create_call(
         from,
         destination,
         trunk: body.trunk_id,
+        id: None,
+        agent: None,
+        events: None,
     };
     let id = control.dial(request).await.map_err(|e| match e {
         DialError::Db(e) => ApiError::from(e),

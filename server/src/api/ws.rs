@@ -128,6 +128,7 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                             Ok(ClientMessage::TransferToQueue { call_id, queue_id }) => {
                                 transfer_to_queue(&state, &sessions, &user, call_id, queue_id).await
                             }
+                            Ok(ClientMessage::Dial { to }) => dial(&state, &sessions, &user, &to).await,
                             Ok(msg) => handle(&sessions, state.routers.as_ref(), &user, msg).await,
                             Err(e) => {
                                 tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
@@ -222,6 +223,66 @@ async fn watch(
     None
 }
 
+/// The agent dials out. While on it they are not ready (`outbound`), so no queue call is
+/// offered to them; the wrap-up makes them available again.
+async fn dial(
+    state: &AppState,
+    sessions: &Sessions,
+    user: &User,
+    to: &str,
+) -> Option<ServerMessage> {
+    let (Some(control), Some(routing)) = (state.calls.as_ref(), state.routers.as_ref()) else {
+        return Some(error("unavailable", "calls are not placed from this node"));
+    };
+    let country = async {
+        let mut tx = state.store.tenant_tx(user.tenant).await.ok()?;
+        let t = crate::store::tenant::get(&mut tx, user.tenant)
+            .await
+            .ok()??;
+        tx.commit().await.ok()?;
+        Some(t.country)
+    }
+    .await
+    .unwrap_or_default();
+    let plan = crate::domain::DialPlan::for_country_or_default(&country);
+    let Ok(number) = crate::domain::PhoneNumber::parse(to, plan) else {
+        return Some(error("bad_number", format!("{to:?} is not a phone number")));
+    };
+    let id = crate::store::new_id();
+    let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
+    if let Err(e) = sessions.dialing(id, user.tenant, user.id, number.as_str(), events.clone()) {
+        return Some(ServerMessage::Error {
+            code: e.code,
+            message: e.message,
+        });
+    }
+    routing.set_state(
+        user.tenant,
+        user.id,
+        AgentState::NotReady(NotReadyReason::Break("outbound".into())),
+    );
+    let request = crate::telephony::DialRequest {
+        tenant: user.tenant,
+        to: number,
+        from: None,
+        destination: crate::telephony::routing::Destination::Agent(user.id),
+        trunk: None,
+        id: Some(id),
+        agent: Some(user.id),
+        events: Some((events, events_rx)),
+    };
+    match control.dial(request).await {
+        Ok(_) => {
+            tracing::info!(user_id = %user.id, call_id = %id, "an agent dials out");
+            None
+        }
+        Err(e) => {
+            sessions.ended(id);
+            Some(error("dial_failed", e.to_string()))
+        }
+    }
+}
+
 /// Blind transfer of the agent's call to a queue of their tenant.
 async fn transfer_to_queue(
     state: &AppState,
@@ -302,7 +363,9 @@ async fn handle(
         }),
         ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
         // Handled by the socket's loop (they need the store).
-        ClientMessage::Watch { .. } | ClientMessage::TransferToQueue { .. } => Ok(None),
+        ClientMessage::Watch { .. }
+        | ClientMessage::TransferToQueue { .. }
+        | ClientMessage::Dial { .. } => Ok(None),
         ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::ExtendWrapUp { secs } => match routing {
             Some(routing) if (1..=600).contains(&secs) => {

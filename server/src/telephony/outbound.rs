@@ -44,7 +44,7 @@ pub enum DialError {
 }
 
 /// An outbound call to place.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct DialRequest {
     pub tenant: TenantId,
     pub to: PhoneNumber,
@@ -52,6 +52,15 @@ pub struct DialRequest {
     pub from: Option<PhoneNumber>,
     pub destination: Destination,
     pub trunk: Option<Uuid>,
+    /// The record's id, when the caller chose it (an agent's desk holds it while dialling).
+    pub id: Option<Uuid>,
+    /// The agent who dials, named on the record.
+    pub agent: Option<Uuid>,
+    /// Reports to the call's driver (the agent's desk hangs up through it).
+    pub events: Option<(
+        tokio::sync::mpsc::UnboundedSender<CallEvent>,
+        tokio::sync::mpsc::UnboundedReceiver<CallEvent>,
+    )>,
 }
 
 /// Places outbound calls through the SIP edge. Cheap to clone.
@@ -94,7 +103,7 @@ impl CallControl {
             .and_then(|mut a| a.next())
             .ok_or_else(|| DialError::BadProxy(proxy.clone()))?;
 
-        let call_id = crate::store::new_id();
+        let call_id = req.id.unwrap_or_else(crate::store::new_id);
         let sip_call_id = format!("{}@switchboard", call_id.simple());
         let from = req
             .from
@@ -124,6 +133,9 @@ impl CallControl {
             },
         )
         .await?;
+        if let Some(agent) = req.agent {
+            call::assign_agent(&mut db, req.tenant, call_id, agent).await?;
+        }
         db.commit().await?;
         let locale = t.map(|t| t.locale).unwrap_or_default();
         let credential = match (&chosen.outbound_username, &chosen.outbound_password) {
@@ -136,8 +148,10 @@ impl CallControl {
             _ => None,
         };
         let edge = edge.clone();
+        let events = req.events;
         tokio::spawn(async move {
             let call = Outbound {
+                events,
                 call_id,
                 tenant: req.tenant,
                 trunk: chosen.id,
@@ -156,6 +170,10 @@ impl CallControl {
 }
 
 struct Outbound {
+    events: Option<(
+        tokio::sync::mpsc::UnboundedSender<CallEvent>,
+        tokio::sync::mpsc::UnboundedReceiver<CallEvent>,
+    )>,
     call_id: Uuid,
     tenant: TenantId,
     trunk: Uuid,
@@ -182,7 +200,7 @@ impl Outbound {
         close_record(&edge.store, self.tenant, self.call_id, &end).await;
     }
 
-    async fn run(self, edge: Arc<Edge>) {
+    async fn run(mut self, edge: Arc<Edge>) {
         let socket = match edge.ports.bind().await {
             Ok(s) => s,
             Err(e) => {
@@ -229,7 +247,10 @@ impl Outbound {
         // The call is registered under the early dialog id; the driver moves it to the
         // confirmed id when the far end answers.
         let key = dialog.id().to_string();
-        let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
+        let (events, events_rx) = match self.events.take() {
+            Some(pair) => pair,
+            None => tokio::sync::mpsc::unbounded_channel(),
+        };
         let events_tx = events.clone();
         if let Ok(mut calls) = edge.calls.lock() {
             calls.insert(

@@ -110,6 +110,11 @@ pub enum ClientMessage {
         call_id: Uuid,
         queue_id: Uuid,
     },
+    /// Dial `to` (any common format, read in the tenant's plan) through the tenant's trunk,
+    /// with its caller ID; the desk holds the call (`dialing`, then `connected`).
+    Dial {
+        to: String,
+    },
     /// In wrap-up: `secs` (1-600) more from now before the agent is available again.
     ExtendWrapUp {
         secs: u32,

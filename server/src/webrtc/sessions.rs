@@ -93,6 +93,8 @@ struct Slot {
     /// What the agent was told with the offer (queue, IVR choices, contact): a consulted
     /// agent is told the same, so the card goes along with a transfer.
     details: OfferDetails,
+    /// The agent dialled this call out.
+    outbound: bool,
 }
 
 /// Tells a tenant's router what became of its offer.
@@ -462,6 +464,7 @@ impl Sessions {
                 routed,
                 also_ringing: Vec::new(),
                 details: details.clone(),
+                outbound: false,
             },
         );
         Ok(())
@@ -561,7 +564,7 @@ impl Sessions {
             return Ok(());
         }
         let slot = Self::own_slot(&inner, user, id)?;
-        let event = if slot.bridge.is_some() {
+        let event = if slot.bridge.is_some() || slot.outbound {
             CallEvent::LocalHangup
         } else {
             // RFC 3261 21.6.2: the callee declined.
@@ -689,6 +692,46 @@ impl Sessions {
 
     /// The agent's step in an attended transfer: `Conference` (all three), `Transfer` (the
     /// consulted agent takes the call) or `Cancel` (back to the caller).
+    /// The agent dials out: their desk holds call `id` while it rings at the far end, and
+    /// joins its bridge when it is answered. Refused when the desk has no media session or
+    /// another call.
+    pub fn dialing(
+        &self,
+        id: Uuid,
+        tenant: TenantId,
+        agent: Uuid,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+    ) -> Result<(), DeskError> {
+        let mut inner = self.lock();
+        let desk = inner
+            .desks
+            .get_mut(&agent)
+            .filter(|d| d.tenant == tenant && d.conn.is_some() && d.connected_leg().is_some())
+            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+        if desk.call.is_some() {
+            return Err(refused("busy", "finish the current call first"));
+        }
+        desk.call = Some(id);
+        let slot = Slot {
+            tenant,
+            agent,
+            from: String::new(),
+            to: to.to_owned(),
+            events,
+            bridge: None,
+            supervisor: None,
+            consult: None,
+            routed: None,
+            also_ringing: Vec::new(),
+            details: OfferDetails::default(),
+            outbound: true,
+        };
+        desk.send(slot.message(id, "dialing"));
+        inner.calls.insert(id, slot);
+        Ok(())
+    }
+
     /// Blind transfer to a queue, step 1: the agent lets go of their connected call, which
     /// goes back on hold (music) with its bridge waiting for the next agent. The caller
     /// stays connected. The router is told next ([`crate::routing::Routing::transfer`]).

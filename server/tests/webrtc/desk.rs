@@ -247,3 +247,76 @@ async fn an_escalation_sends_the_caller_to_tier_2_with_their_card() {
     assert_eq!(record["agent_id"], agent2_id.as_str(), "{record}");
     assert_eq!(record["queue_id"], tier2.as_str(), "{record}");
 }
+
+#[tokio::test]
+async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    // The carrier's proxy: sipp answers for the far end, whose RTP the test owns.
+    let callee = Caller::start(CALLER_TONE).await;
+    let proxy_port = free_media_port();
+    let mut cmd = std::process::Command::new("sipp");
+    cmd.arg("-sf")
+        .arg(e2e_dir().join("webrtc/callee.xml"))
+        .args(["-m", "1", "-nostdin", "-i", "127.0.0.1", "-timeout", "60s"])
+        .args(["-p", &proxy_port.to_string()])
+        .args(["-mp", &free_media_port().to_string()])
+        .args(["-key", "rtp_port", &callee.port.to_string()])
+        .current_dir(std::env::temp_dir());
+    let far_end = tokio::task::spawn_blocking(move || cmd.output());
+    let platform = app.platform_token().await;
+    let acme = app.tenant_id("acme").await;
+    let trunk = json!({
+        "name": "carrier-out", "tenant_id": acme, "outbound_proxy": format!("127.0.0.1:{proxy_port}"),
+        "caller_id": "+15550100199", "options_interval_secs": 0
+    });
+    let resp = app
+        .call(
+            reqwest::Method::POST,
+            "/api/v1/trunks",
+            &platform,
+            Some(trunk),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+
+    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
+    agent.select("Language", "en").await;
+    agent.desk_sign_in("acme", "agent1").await;
+    agent.fill("Number to call", "(555) 010-7777").await;
+    agent.click("button", "Call").await;
+    agent.wait_text("Connected").await;
+    agent.wait_button("Hang up").await;
+    let heard = callee.listen(1500).await;
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 1000.0,
+        "the far end hears the agent: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    // While on it the agent is not offered queue calls.
+    assert!(agent.page_text().await.contains("Not ready"));
+    agent.click("button", "Hang up").await;
+    agent.wait_text("Wrap-up").await;
+    agent.select("Disposition", "sale").await;
+    agent.click("button", "Save and finish").await;
+    agent.wait_text("Available").await;
+    let out = far_end.await.expect("join").expect("sipp runs");
+    assert!(
+        out.status.success(),
+        "the far end's call went as planned: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let record = ended_call(&app).await;
+    assert_eq!(record["direction"], "outbound", "{record}");
+    assert_eq!(
+        record["from_number"], "+15550100199",
+        "the trunk's caller ID"
+    );
+    assert_eq!(record["to_number"], "+15550107777");
+    assert_eq!(record["hangup_cause"], "answered");
+    assert_eq!(
+        record["agent_id"],
+        app.user_id("acme", "agent1@acme.example").await.as_str()
+    );
+}
