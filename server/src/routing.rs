@@ -113,6 +113,9 @@ pub struct LiveAgent {
     pub user_id: Uuid,
     /// `offline`, `available`, `offered`, `on_call`, `wrap_up`, `not_ready`.
     pub state: &'static str,
+    /// The call they are offered or on (a supervisor listens, whispers or barges in on it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub call_id: Option<Uuid>,
 }
 
 /// The routers of this node's tenants. Cheap to clone.
@@ -626,9 +629,14 @@ impl Task {
             .members(q)
             .into_iter()
             .filter_map(|(a, state)| {
+                let call_id = match state {
+                    AgentState::OnCall(c) | AgentState::Offered(c) => self.ids.uuid(c.0),
+                    _ => None,
+                };
                 Some(LiveAgent {
                     user_id: self.ids.uuid(a.0)?,
                     state: state.name(),
+                    call_id,
                 })
             })
             .collect();

@@ -1132,42 +1132,28 @@ fn AudioSettings() -> impl IntoView {
     }
 }
 
-/// Supervisors and admins: the tenant's queues, live.
+/// Supervisors and admins: the tenant's queues live, their agents with listen, whisper and
+/// barge on a live call, and a state the supervisor can set.
 #[component]
 fn Supervisor() -> impl IntoView {
     let desk = desk();
-    let queues = RwSignal::new(Vec::<(String, String)>::new());
     let live = RwSignal::new(Vec::<(String, Value)>::new());
-    spawn_local(async move {
-        let Some(token) = desk.token() else { return };
-        if let Ok(list) = request("GET", "/queues", Some(&token), None).await {
-            queues.set(
-                list.as_array()
-                    .map(|a| {
-                        a.iter()
-                            .map(|q| {
-                                (
-                                    q["id"].as_str().unwrap_or_default().to_owned(),
-                                    q["name"].as_str().unwrap_or_default().to_owned(),
-                                )
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            );
-        }
-    });
+    let monitoring = RwSignal::new(None::<(String, &'static str)>);
     set_interval(
         move || {
             let Some(token) = desk.token() else { return };
-            let list = queues.get_untracked();
+            let queues = desk.directory.get_untracked()["queues"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
             spawn_local(async move {
                 let mut out = Vec::new();
-                for (id, name) in list {
+                for q in queues {
+                    let id = q["id"].as_str().unwrap_or_default();
                     if let Ok(l) =
                         request("GET", &format!("/queues/{id}/live"), Some(&token), None).await
                     {
-                        out.push((name, l));
+                        out.push((q["name"].as_str().unwrap_or_default().to_owned(), l));
                     }
                 }
                 live.set(out);
@@ -1175,10 +1161,22 @@ fn Supervisor() -> impl IntoView {
         },
         Duration::from_secs(2),
     );
+    let name_of = move |id: &str| {
+        desk.directory.get()["colleagues"]
+            .as_array()
+            .and_then(|c| c.iter().find(|c| c["id"] == id))
+            .and_then(|c| c["name"].as_str())
+            .unwrap_or(id)
+            .to_owned()
+    };
+    let monitor = move |call: String, mode: &'static str| {
+        socket::send(&Command::Monitor(call.clone(), mode));
+        monitoring.set((mode != "off").then_some((call, mode)));
+    };
     view! {
         <section aria-label=move || desk.t("supervisor")>
             <h2>{move || desk.t("supervisor")}</h2>
-            <table>
+            <table aria-label=move || desk.t("supervisor")>
                 <thead><tr><th>{move || desk.t("queue")}</th><th>{move || desk.t("waiting")}</th>
                     <th>{move || desk.t("answered")}</th><th>{move || desk.t("abandoned")}</th><th>{move || desk.t("service_level")}</th></tr></thead>
                 <tbody>
@@ -1189,6 +1187,44 @@ fn Supervisor() -> impl IntoView {
                     }).collect_view()}
                 </tbody>
             </table>
+            <h3>{move || desk.t("agents")}</h3>
+            <ul>
+                {move || {
+                    let mut seen = std::collections::BTreeMap::new();
+                    for (_, l) in live.get() {
+                        for a in l["agents"].as_array().cloned().unwrap_or_default() {
+                            if let Some(id) = a["user_id"].as_str() {
+                                seen.insert(id.to_owned(), a.clone());
+                            }
+                        }
+                    }
+                    seen.into_iter().map(|(id, a)| {
+                        let state = a["state"].as_str().unwrap_or_default().to_owned();
+                        let call = a["call_id"].as_str().map(str::to_owned);
+                        let name = name_of(&id);
+                        let (id1, id2, id3) = (id.clone(), id.clone(), id.clone());
+                        view! {
+                            <li>
+                                <strong>{name}</strong> " " {desk.t(&state)} " "
+                                {call.filter(|_| state == "on_call").map(|call| {
+                                    let (c1, c2, c3, c4) = (call.clone(), call.clone(), call.clone(), call.clone());
+                                    view! {
+                                        <button on:click=move |_| monitor(c1.clone(), "listen")>{desk.t("listen")}</button>
+                                        <button on:click=move |_| monitor(c2.clone(), "whisper")>{desk.t("whisper")}</button>
+                                        <button on:click=move |_| monitor(c3.clone(), "barge")>{desk.t("barge")}</button>
+                                        <Show when=move || monitoring.get().is_some_and(|(c, _)| c == c4)>
+                                            <button on:click={let c = call.clone(); move |_| monitor(c.clone(), "off")}>{desk.t("stop_monitoring")}</button>
+                                        </Show>
+                                    }
+                                })}
+                                <button on:click=move |_| socket::send(&Command::ForceState(id1.clone(), "available"))>{desk.t("make_available")}</button>
+                                <button on:click=move |_| socket::send(&Command::ForceState(id2.clone(), "break"))>{desk.t("make_break")}</button>
+                                <button on:click=move |_| socket::send(&Command::ForceState(id3.clone(), "offline"))>{desk.t("make_offline")}</button>
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ul>
         </section>
     }
 }

@@ -298,6 +298,27 @@ const STRINGS: &[(&str, [&str; 3])] = &[
     ),
     ("answered", ["Answered", "Отговорени", "Отвечено"]),
     ("abandoned", ["Abandoned", "Изоставени", "Брошено"]),
+    ("agents", ["Agents", "Оператори", "Операторы"]),
+    ("listen", ["Listen", "Слушай", "Слушать"]),
+    ("whisper", ["Whisper", "Шепни", "Подсказать"]),
+    ("barge", ["Barge in", "Включи се", "Вмешаться"]),
+    ("stop_monitoring", ["Stop", "Спри", "Стоп"]),
+    (
+        "make_available",
+        [
+            "Make available",
+            "Направи на разположение",
+            "Сделать доступным",
+        ],
+    ),
+    (
+        "make_break",
+        ["Put on break", "Дай почивка", "Отправить на перерыв"],
+    ),
+    (
+        "make_offline",
+        ["Set offline", "Изведи от линия", "Отключить"],
+    ),
 ];
 
 #[cfg(test)]

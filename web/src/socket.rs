@@ -69,6 +69,10 @@ pub enum Command {
     ExtendWrapUp(u32),
     /// Dial a number out through the tenant's trunk.
     Dial(String),
+    /// Supervisors: listen, whisper, barge (or `off`) on an agent's call.
+    Monitor(String, &'static str),
+    /// Supervisors: set an agent's state.
+    ForceState(String, &'static str),
     /// Blind transfer of the call to a queue.
     TransferToQueue(String, String),
     /// Attended transfer: ring a colleague for a consultation, then join all three, hand
@@ -149,6 +153,11 @@ pub fn encode(command: &Command) -> Value {
         }
         Command::ExtendWrapUp(secs) => json!({ "type": "extend_wrap_up", "secs": secs }),
         Command::Dial(to) => json!({ "type": "dial", "to": to }),
+        Command::Monitor(id, mode) => json!({ "type": "monitor", "call_id": id, "mode": mode }),
+        Command::ForceState(user, state) => {
+            let reason = (*state == "break").then_some("supervisor");
+            json!({ "type": "force_state", "user_id": user, "state": state, "reason": reason })
+        }
         Command::TransferToQueue(id, queue) => {
             json!({ "type": "transfer_to_queue", "call_id": id, "queue_id": queue })
         }

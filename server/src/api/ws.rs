@@ -129,6 +129,9 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                                 transfer_to_queue(&state, &sessions, &user, call_id, queue_id).await
                             }
                             Ok(ClientMessage::Dial { to }) => dial(&state, &sessions, &user, &to).await,
+                            Ok(ClientMessage::ForceState { user_id, state: wanted, reason }) => {
+                                force_state(&state, &user, user_id, &wanted, reason).await
+                            }
                             Ok(msg) => handle(&sessions, state.routers.as_ref(), &user, msg).await,
                             Err(e) => {
                                 tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
@@ -321,6 +324,48 @@ async fn transfer_to_queue(
     }
 }
 
+/// A supervisor sets an agent of their tenant available, on a break or offline.
+async fn force_state(
+    state: &AppState,
+    user: &User,
+    agent: Uuid,
+    wanted: &str,
+    reason: Option<String>,
+) -> Option<ServerMessage> {
+    if !user.role.at_least(Role::Supervisor) {
+        return Some(error(
+            "forbidden",
+            "only supervisors and admins set others' states",
+        ));
+    }
+    let known = async {
+        let mut tx = state.store.tenant_tx(user.tenant).await.ok()?;
+        let found = crate::store::user::get(&mut tx, user.tenant, agent)
+            .await
+            .ok()?
+            .is_some();
+        tx.commit().await.ok()?;
+        Some(found)
+    }
+    .await;
+    if known != Some(true) {
+        return Some(error("no_such_user", format!("no user {agent}")));
+    }
+    let target = User {
+        id: agent,
+        tenant: user.tenant,
+        role: Role::Agent,
+    };
+    tracing::info!(user_id = %user.id, agent = %agent, wanted, "a supervisor sets an agent's state");
+    match set_state(state.routers.as_ref(), &target, wanted, reason) {
+        Ok(reply) => reply,
+        Err(e) => Some(ServerMessage::Error {
+            code: e.code,
+            message: e.message,
+        }),
+    }
+}
+
 /// The agent's availability, for their tenant's router.
 fn set_state(
     routing: Option<&Routing>,
@@ -365,6 +410,7 @@ async fn handle(
         // Handled by the socket's loop (they need the store).
         ClientMessage::Watch { .. }
         | ClientMessage::TransferToQueue { .. }
+        | ClientMessage::ForceState { .. }
         | ClientMessage::Dial { .. } => Ok(None),
         ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::ExtendWrapUp { secs } => match routing {

@@ -110,6 +110,13 @@ pub enum ClientMessage {
         call_id: Uuid,
         queue_id: Uuid,
     },
+    /// Supervisors: set an agent's state (`available`, `break` with a reason, `offline`).
+    ForceState {
+        user_id: Uuid,
+        state: String,
+        #[serde(default)]
+        reason: Option<String>,
+    },
     /// Dial `to` (any common format, read in the tenant's plan) through the tenant's trunk,
     /// with its caller ID; the desk holds the call (`dialing`, then `connected`).
     Dial {

@@ -81,6 +81,14 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
     assert!(agent.page_text().await.contains("Available"));
     screenshot(&mut agent, "idle").await;
 
+    // A globex agent is signed in and available too: acme's calls and contacts never reach
+    // them.
+    let mut other = Agent::launch_at(&app, SUPERVISOR_TONE, "/").await;
+    other.select("Language", "en").await;
+    other.desk_sign_in("globex", "agent1").await;
+    other.click("button", "Available").await;
+    other.wait_text("Available").await;
+
     // 2-3. Alice calls the support line; before answering, the page rings and shows her name
     // and her earlier call.
     let caller = Caller::start(CALLER_TONE).await;
@@ -101,6 +109,11 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
     assert!(text.contains("Alice Johnson"), "{text}");
     assert!(text.contains("+15550101001"), "{text}");
     assert!(text.contains("support"), "the queue: {text}");
+    let theirs = other.page_text().await;
+    assert!(
+        !theirs.contains("Alice") && !theirs.contains("Incoming call"),
+        "{theirs}"
+    );
     screenshot(&mut agent, "ringing").await;
 
     // 4. The agent answers; audio flows both ways.
@@ -319,4 +332,51 @@ async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
         record["agent_id"],
         app.user_id("acme", "agent1@acme.example").await.as_str()
     );
+}
+
+#[tokio::test]
+async fn a_supervisor_listens_in_from_the_desk_and_puts_an_agent_on_a_break() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
+    agent.select("Language", "en").await;
+    agent.desk_sign_in("acme", "agent1").await;
+    agent.click("button", "Available").await;
+    agent.wait_text("Available").await;
+    let mut supervisor = Agent::launch_at(&app, SUPERVISOR_TONE, "/").await;
+    supervisor.select("Language", "en").await;
+    supervisor.desk_sign_in("acme", "supervisor").await;
+
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        "+15550100103",
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        8_000,
+    );
+    agent.wait_button("Answer").await;
+    agent.click("button", "Answer").await;
+    agent.wait_button("Hang up").await;
+    // The supervisor sees Alex on the call and listens: they hear the call, the caller does
+    // not hear them.
+    supervisor.wait_button("Listen").await;
+    supervisor.click("button", "Listen").await;
+    supervisor.wait_button("Stop").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let stats = supervisor.eval("window.switchboardStats()").await;
+    let stats: Value = serde_json::from_str(stats.as_str().expect("json")).expect("stats");
+    assert!(stats["totalAudioEnergy"].as_f64() > Some(0.0), "{stats}");
+    let heard = caller.listen(1000).await;
+    assert!(
+        tone_level(&heard, SUPERVISOR_TONE) < 300.0,
+        "the caller does not hear the supervisor"
+    );
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+
+    // After the call the supervisor puts Alex on a break; Alex's desk shows it.
+    agent.wait_text("Wrap-up").await;
+    supervisor.click("button", "Put on break").await;
+    agent.wait_text("Not ready (supervisor)").await;
 }
