@@ -380,3 +380,65 @@ async fn a_supervisor_listens_in_from_the_desk_and_puts_an_agent_on_a_break() {
     supervisor.click("button", "Put on break").await;
     agent.wait_text("Not ready (supervisor)").await;
 }
+
+/// A load script, not a test (run it with `cargo test -p switchboard --test webrtc -- --ignored
+/// shift --nocapture`): a compressed shift of `SHIFT_CALLS` (default 60) calls answered,
+/// wrapped up and finished on one page, printing the page's memory as it goes.
+#[tokio::test]
+#[ignore]
+async fn shift() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let calls: usize = std::env::var("SHIFT_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    switchboard::demo::seed_history(&app.store)
+        .await
+        .expect("earlier calls");
+    configure_support(&app, json!({ "name": "support", "wrap_up_secs": 120 })).await;
+    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
+    agent.select("Language", "en").await;
+    agent.desk_sign_in("acme", "agent1").await;
+    agent.click("button", "Available").await;
+    agent.wait_text("Available").await;
+    let memory = "JSON.stringify({ js: performance.memory.usedJSHeapSize, \
+        wasm: window.switchboardWasm.memory.buffer.byteLength, \
+        nodes: document.getElementsByTagName('*').length })";
+    let started = std::time::Instant::now();
+    eprintln!("figure: shift start {}", agent.eval(memory).await);
+    for n in 1..=calls {
+        let caller = Caller::start(CALLER_TONE).await;
+        // Every caller is a new one (a later -key wins over sipp_to's), so the page holds no
+        // more history at the end than at the start: what grows is the page's own.
+        let call = sipp_to(
+            &app,
+            "+15550100103",
+            "webrtc/caller.xml",
+            &[
+                ("rtp_port", caller.port.to_string()),
+                ("from", format!("+1555020{n:04}")),
+            ],
+            1_500,
+        );
+        agent.wait_button("Answer").await;
+        agent.click("button", "Answer").await;
+        assert!(call.await.expect("join"), "call {n}");
+        agent.wait_text("Notes on this call").await;
+        agent.select("Disposition", "resolved").await;
+        agent
+            .fill("Notes on this call", &format!("Call {n} of the shift."))
+            .await;
+        agent.click("button", "Save and finish").await;
+        agent.wait_text("No call").await;
+        agent.wait_text("Available").await;
+        if n % 10 == 0 {
+            eprintln!(
+                "figure: after {n} calls ({:.0} s) {}",
+                started.elapsed().as_secs_f64(),
+                agent.eval(memory).await
+            );
+        }
+    }
+}
