@@ -442,3 +442,27 @@ async fn shift() {
         }
     }
 }
+
+/// A load script, not a test: the page's memory while it sits signed in and idle for
+/// `IDLE_SECS` (default 60), sampled every 10 s; with `shift`, it tells growth by time from
+/// growth by call.
+#[tokio::test]
+#[ignore]
+async fn idle_page() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let secs: u64 = std::env::var("IDLE_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(60);
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
+    agent.select("Language", "en").await;
+    agent.desk_sign_in("acme", "agent1").await;
+    let memory = "JSON.stringify({ js: performance.memory.usedJSHeapSize, \
+        wasm: window.switchboardWasm.memory.buffer.byteLength })";
+    for t in (0..=secs).step_by(10) {
+        eprintln!("figure: idle {t} s {}", agent.eval(memory).await);
+        tokio::time::sleep(Duration::from_secs(10)).await;
+    }
+}
