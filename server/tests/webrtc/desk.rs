@@ -58,6 +58,18 @@ async fn screenshot(agent: &mut Agent, name: &str) {
     }
 }
 
+/// A browser on the desk, signed in (in English) as `who` of `tenant`, optionally available.
+async fn open_desk(app: &TestApp, tone: f64, tenant: &str, who: &str, available: bool) -> Agent {
+    let mut agent = Agent::launch_at(app, tone, "/").await;
+    agent.select("Language", "en").await;
+    agent.desk_sign_in(tenant, who).await;
+    if available {
+        agent.click("button", "Available").await;
+        agent.wait_text("Available").await;
+    }
+    agent
+}
+
 fn desk_ready() -> bool {
     e2e_dir().join("../web/dist/index.html").exists()
 }
@@ -73,21 +85,13 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
     configure_support(&app, json!({ "name": "support", "wrap_up_secs": 60 })).await;
 
     // 1. The agent signs in in English and goes available.
-    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
-    agent.select("Language", "en").await;
-    agent.desk_sign_in("acme", "agent1").await;
-    agent.click("button", "Available").await;
-    agent.wait_text("for").await;
+    let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
     assert!(agent.page_text().await.contains("Available"));
     screenshot(&mut agent, "idle").await;
 
     // A globex agent is signed in and available too: acme's calls and contacts never reach
     // them.
-    let mut other = Agent::launch_at(&app, SUPERVISOR_TONE, "/").await;
-    other.select("Language", "en").await;
-    other.desk_sign_in("globex", "agent1").await;
-    other.click("button", "Available").await;
-    other.wait_text("Available").await;
+    let mut other = open_desk(&app, SUPERVISOR_TONE, "globex", "agent1", true).await;
 
     // 2-3. Alice calls the support line; before answering, the page rings and shows her name
     // and her earlier call.
@@ -211,11 +215,7 @@ async fn an_escalation_sends_the_caller_to_tier_2_with_their_card() {
         .await;
     assert_eq!(resp.status(), StatusCode::OK);
 
-    let mut first = Agent::launch_at(&app, SUPERVISOR_TONE, "/").await;
-    first.select("Language", "en").await;
-    first.desk_sign_in("acme", "agent1").await;
-    first.click("button", "Available").await;
-    first.wait_text("Available").await;
+    let mut first = open_desk(&app, SUPERVISOR_TONE, "acme", "agent1", true).await;
     let caller = Caller::start(CALLER_TONE).await;
     let call = sipp_to(
         &app,
@@ -229,11 +229,7 @@ async fn an_escalation_sends_the_caller_to_tier_2_with_their_card() {
     first.wait_button("Hang up").await;
 
     // The second agent comes in for tier 2 while the first is on the call.
-    let mut second = Agent::launch_at(&app, AGENT_TONE, "/").await;
-    second.select("Language", "en").await;
-    second.desk_sign_in("acme", "agent2").await;
-    second.click("button", "Available").await;
-    second.wait_text("Available").await;
+    let mut second = open_desk(&app, AGENT_TONE, "acme", "agent2", true).await;
 
     // Escalate: the first agent lets go (wrap-up); the caller waits in tier 2 and the
     // second agent's desk rings with Alice's card and the queue's name.
@@ -294,9 +290,7 @@ async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
 
-    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
-    agent.select("Language", "en").await;
-    agent.desk_sign_in("acme", "agent1").await;
+    let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", false).await;
     agent.fill("Number to call", "(555) 010-7777").await;
     agent.click("button", "Call").await;
     agent.wait_text("Connected").await;
@@ -339,14 +333,8 @@ async fn a_supervisor_listens_in_from_the_desk_and_puts_an_agent_on_a_break() {
     assert!(desk_ready(), "build the desk first: scripts/build-web");
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
-    agent.select("Language", "en").await;
-    agent.desk_sign_in("acme", "agent1").await;
-    agent.click("button", "Available").await;
-    agent.wait_text("Available").await;
-    let mut supervisor = Agent::launch_at(&app, SUPERVISOR_TONE, "/").await;
-    supervisor.select("Language", "en").await;
-    supervisor.desk_sign_in("acme", "supervisor").await;
+    let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
+    let mut supervisor = open_desk(&app, SUPERVISOR_TONE, "acme", "supervisor", false).await;
 
     let caller = Caller::start(CALLER_TONE).await;
     let call = sipp_to(
@@ -398,11 +386,7 @@ async fn shift() {
         .await
         .expect("earlier calls");
     configure_support(&app, json!({ "name": "support", "wrap_up_secs": 120 })).await;
-    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
-    agent.select("Language", "en").await;
-    agent.desk_sign_in("acme", "agent1").await;
-    agent.click("button", "Available").await;
-    agent.wait_text("Available").await;
+    let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
     let memory = "JSON.stringify({ js: performance.memory.usedJSHeapSize, \
         wasm: window.switchboardWasm.memory.buffer.byteLength, \
         nodes: document.getElementsByTagName('*').length })";
@@ -456,9 +440,7 @@ async fn idle_page() {
         .unwrap_or(60);
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
-    let mut agent = Agent::launch_at(&app, AGENT_TONE, "/").await;
-    agent.select("Language", "en").await;
-    agent.desk_sign_in("acme", "agent1").await;
+    let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", false).await;
     let memory = "JSON.stringify({ js: performance.memory.usedJSHeapSize, \
         wasm: window.switchboardWasm.memory.buffer.byteLength })";
     for t in (0..=secs).step_by(10) {
