@@ -70,6 +70,20 @@ async fn open_desk(app: &TestApp, tone: f64, tenant: &str, who: &str, available:
     agent
 }
 
+/// Alice calls the support line and stays `pause_ms` after the answer: her media, and whether
+/// sipp's call succeeded.
+async fn support_call(app: &TestApp, pause_ms: u64) -> (Caller, tokio::task::JoinHandle<bool>) {
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        app,
+        "+15550100103",
+        "webrtc/caller.xml",
+        &[("rtp_port", caller.port.to_string())],
+        pause_ms,
+    );
+    (caller, call)
+}
+
 fn desk_ready() -> bool {
     e2e_dir().join("../web/dist/index.html").exists()
 }
@@ -95,14 +109,7 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
 
     // 2-3. Alice calls the support line; before answering, the page rings and shows her name
     // and her earlier call.
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp_to(
-        &app,
-        "+15550100103",
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        6_000,
-    );
+    let (caller, call) = support_call(&app, 6_000).await;
     let t_offer = std::time::Instant::now();
     agent.wait_button("Answer").await;
     let ring_ms = t_offer.elapsed().as_millis();
@@ -216,14 +223,7 @@ async fn an_escalation_sends_the_caller_to_tier_2_with_their_card() {
     assert_eq!(resp.status(), StatusCode::OK);
 
     let mut first = open_desk(&app, SUPERVISOR_TONE, "acme", "agent1", true).await;
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp_to(
-        &app,
-        "+15550100103",
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        12_000,
-    );
+    let (caller, call) = support_call(&app, 12_000).await;
     first.wait_button("Answer").await;
     first.click("button", "Answer").await;
     first.wait_button("Hang up").await;
@@ -336,14 +336,7 @@ async fn a_supervisor_listens_in_from_the_desk_and_puts_an_agent_on_a_break() {
     let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
     let mut supervisor = open_desk(&app, SUPERVISOR_TONE, "acme", "supervisor", false).await;
 
-    let caller = Caller::start(CALLER_TONE).await;
-    let call = sipp_to(
-        &app,
-        "+15550100103",
-        "webrtc/caller.xml",
-        &[("rtp_port", caller.port.to_string())],
-        8_000,
-    );
+    let (caller, call) = support_call(&app, 8_000).await;
     agent.wait_button("Answer").await;
     agent.click("button", "Answer").await;
     agent.wait_button("Hang up").await;
