@@ -531,6 +531,14 @@ fn StatusBar() -> impl IntoView {
             <output aria-label=move || desk.t("state")>{state_text}</output>
             " " {move || desk.t("in_state_for")} " "
             <span>{move || duration_text(desk.now.get() - desk.since.get())}</span>
+            <span>{move || {
+                let mine: Vec<String> = desk.directory.get()["queues"]
+                    .as_array()
+                    .map(|q| q.iter().filter(|q| q["mine"] == true)
+                        .filter_map(|q| q["name"].as_str().map(str::to_owned)).collect())
+                    .unwrap_or_default();
+                format!("{}: {}", desk.t("my_queues"), if mine.is_empty() { "—".to_owned() } else { mine.join(", ") })
+            }}</span>
             <span>{move || format!("{}: {}", desk.t("media"),
                 if desk.media.get() == "connected" { desk.t("media_connected") } else { desk.t("media_connecting") })}</span>
             <button on:click=move |_| socket::send(&Command::State("available", None))>

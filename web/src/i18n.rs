@@ -87,6 +87,7 @@ const STRINGS: &[(&str, [&str; 3])] = &[
     ("training", ["Training", "Обучение", "Обучение"]),
     ("meeting", ["Meeting", "Среща", "Встреча"]),
     ("in_state_for", ["for", "от", "уже"]),
+    ("my_queues", ["Queues", "Опашки", "Очереди"]),
     ("media", ["Audio", "Звук", "Звук"]),
     ("media_connected", ["connected", "свързан", "подключен"]),
     (

@@ -47,6 +47,8 @@ pub struct DirectoryQueue {
     pub name: String,
     /// Where "escalate" sends this queue's calls: its overflow queue (e.g. tier 2).
     pub escalate_to: Option<Uuid>,
+    /// Whether the signed-in user serves it.
+    pub mine: bool,
 }
 
 #[derive(Debug, serde::Serialize, ToSchema)]
@@ -84,6 +86,7 @@ async fn directory(
         queues: queues
             .into_iter()
             .map(|q| DirectoryQueue {
+                mine: q.members.contains(&principal.id),
                 id: q.id,
                 name: q.settings.name,
                 escalate_to: q.settings.overflow_queue_id,

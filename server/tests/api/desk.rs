@@ -188,6 +188,7 @@ async fn the_directory_lists_the_tenants_queues_with_their_escalation_and_collea
         .find(|q| q["id"] == support.as_str())
         .expect("support");
     assert_eq!(s["escalate_to"], tier2.as_str());
+    assert_eq!(s["mine"], true, "agent1 serves support");
     let names: Vec<&str> = dir["colleagues"]
         .as_array()
         .expect("colleagues")

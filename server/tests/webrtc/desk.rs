@@ -100,7 +100,12 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
 
     // 1. The agent signs in in English and goes available.
     let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
-    assert!(agent.page_text().await.contains("Available"));
+    let text = agent.page_text().await;
+    assert!(text.contains("Available"), "{text}");
+    assert!(
+        text.contains("Queues: support, tier 2"),
+        "the queues agent1 serves: {text}"
+    );
     screenshot(&mut agent, "idle").await;
 
     // A globex agent is signed in and available too: acme's calls and contacts never reach
