@@ -392,8 +392,8 @@ async fn shift() {
     eprintln!("figure: shift start {}", agent.eval(memory).await);
     for n in 1..=calls {
         let caller = Caller::start(CALLER_TONE).await;
-        // Every caller is a new one (a later -key wins over sipp_to's), so the page holds no
-        // more history at the end than at the start: what grows is the page's own.
+        // Every caller is a new one, so the page holds no more history at the end than at
+        // the start: whatever grew would be the page's own.
         let call = sipp_to(
             &app,
             "+15550100103",

@@ -382,9 +382,14 @@ fn sipp_to(
         .args(["-s", number, "-m", "1", "-nostdin", "-i", "127.0.0.1"])
         .args(["-timeout", "60s", "-p", &free_media_port().to_string()])
         .args(["-mp", &free_media_port().to_string()])
-        .args(["-d", &pause_ms.to_string(), "-key", "from", "+15550101001"])
+        .args(["-d", &pause_ms.to_string()])
         .arg(app.sip.to_string())
         .current_dir(std::env::temp_dir());
+    // The caller is the demo's Alice unless the test says otherwise (sipp keeps the first
+    // value of a key).
+    if !keys.iter().any(|(k, _)| *k == "from") {
+        cmd.args(["-key", "from", "+15550101001"]);
+    }
     for (k, v) in keys {
         cmd.args(["-key", k, v]);
     }
