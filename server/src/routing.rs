@@ -231,6 +231,13 @@ impl Ids {
     fn uuid(&self, n: u64) -> Option<Uuid> {
         self.to_uuid.get(&n).copied()
     }
+
+    /// A call is over: its ids go, so the maps do not grow with every call.
+    fn forget(&mut self, id: Uuid) {
+        if let Some(n) = self.to_small.remove(&id) {
+            self.to_uuid.remove(&n);
+        }
+    }
 }
 
 struct Waiting {
@@ -249,7 +256,10 @@ struct Task {
     logged_in: HashSet<Uuid>,
     /// Each call in the router: its queue now, and when it arrived (for the recorded wait).
     placed: HashMap<Uuid, (Uuid, Instant)>,
-    service_levels: HashMap<Uuid, Duration>,
+    /// Each queue's name and service-level time.
+    queue_info: HashMap<Uuid, (String, Duration)>,
+    /// Calls that ended: their small ids are dropped once their decisions are carried out.
+    finished: Vec<Uuid>,
     /// The tenant's time zone and today's date there: the counters restart at midnight.
     tz: Tz,
     day: NaiveDate,
@@ -272,7 +282,8 @@ impl Task {
             calls: HashMap::new(),
             logged_in: HashSet::new(),
             placed: HashMap::new(),
-            service_levels: HashMap::new(),
+            queue_info: HashMap::new(),
+            finished: Vec::new(),
             tz: Tz::UTC,
             day: NaiveDate::default(),
         }
@@ -378,9 +389,12 @@ impl Task {
         };
         for q in queues {
             let s = &q.settings;
-            self.service_levels.insert(
+            self.queue_info.insert(
                 q.id,
-                Duration::from_secs(s.service_level_secs.max(0) as u64),
+                (
+                    s.name.clone(),
+                    Duration::from_secs(s.service_level_secs.max(0) as u64),
+                ),
             );
             let strategy = match s.strategy.as_str() {
                 "round_robin" => Strategy::RoundRobin,
@@ -492,6 +506,7 @@ impl Task {
                 }
             }
             Command::Ended { call } => {
+                self.finished.push(call);
                 let c = CallId(self.ids.small(call));
                 match self.calls.remove(&call).and_then(|w| w.agent) {
                     Some(agent) => {
@@ -540,9 +555,7 @@ impl Task {
                         .extend_wrap_up(now, AgentId(self.ids.small(agent)), more);
                 }
             }
-            Command::Transfer { call, agent, queue } => {
-                self.transfer(now, call, agent, queue).await
-            }
+            Command::Transfer { call, agent, queue } => self.transfer(now, call, agent, queue),
             Command::Disconnected { agent } => {
                 if self.logged_in.contains(&agent) {
                     let _ = self
@@ -565,7 +578,7 @@ impl Task {
         }
     }
 
-    async fn transfer(&mut self, now: Instant, call: Uuid, agent: Uuid, queue: Uuid) {
+    fn transfer(&mut self, now: Instant, call: Uuid, agent: Uuid, queue: Uuid) {
         let (c, a, q) = (
             CallId(self.ids.small(call)),
             AgentId(self.ids.small(agent)),
@@ -578,22 +591,10 @@ impl Task {
             return;
         }
         w.agent = None;
-        let queue_name = async {
-            let mut db = self.store.tenant_tx(self.tenant).await.ok()?;
-            let q = queue::list(&mut db, self.tenant, Some(queue)).await.ok()?;
-            crate::store::call::set_queue(&mut db, self.tenant, call, Some(queue), None)
-                .await
-                .ok()?;
-            db.commit().await.ok()?;
-            q.into_iter().next().map(|q| q.settings.name)
-        }
-        .await;
-        let Some(w) = self.calls.get_mut(&call) else {
+        self.move_to_queue(call, queue);
+        let Some(w) = self.calls.get(&call) else {
             return;
         };
-        w.arrival.queue = queue;
-        w.arrival.details.queue_id = Some(queue);
-        w.arrival.details.queue_name = queue_name;
         let priority = w.arrival.priority;
         if self.router.call_arrived(now, c, q, priority).is_err() {
             // No such queue: nobody can take it.
@@ -604,6 +605,29 @@ impl Task {
         }
         self.placed.insert(call, (queue, now));
         self.count(queue, call, queue_event::Kind::Offered);
+    }
+
+    /// A call now belongs to `queue` (a transfer, an overflow): what its next agent is told,
+    /// and its record.
+    fn move_to_queue(&mut self, call: Uuid, queue: Uuid) {
+        let name = self.queue_info.get(&queue).map(|(n, _)| n.clone());
+        if let Some(w) = self.calls.get_mut(&call) {
+            w.arrival.queue = queue;
+            w.arrival.details.queue_id = Some(queue);
+            w.arrival.details.queue_name = name;
+        }
+        let (store, tenant) = (self.store.clone(), self.tenant);
+        tokio::spawn(async move {
+            let saved = async {
+                let mut db = store.tenant_tx(tenant).await?;
+                crate::store::call::set_queue(&mut db, tenant, call, Some(queue), None).await?;
+                db.commit().await
+            }
+            .await;
+            if let Err(e) = saved {
+                tracing::error!(error = %e, %call, "noting a call's new queue failed");
+            }
+        });
     }
 
     fn live(&self, q: QueueId, now: Instant) -> Live {
@@ -700,7 +724,11 @@ impl Task {
                 let kind = match outcome {
                     CallOutcome::Answered(_) => {
                         let wait = now.saturating_duration_since(arrived);
-                        let sl = self.service_levels.get(&queue).copied().unwrap_or_default();
+                        let sl = self
+                            .queue_info
+                            .get(&queue)
+                            .map(|(_, sl)| *sl)
+                            .unwrap_or_default();
                         queue_event::Kind::Answered {
                             wait_ms: i64::try_from(wait.as_millis()).unwrap_or(i64::MAX),
                             in_service_level: wait <= sl,
@@ -722,6 +750,7 @@ impl Task {
             self.count(from, call, queue_event::Kind::Overflowed);
             self.count(to, call, queue_event::Kind::Offered);
         }
+        self.move_to_queue(call, to);
     }
 
     /// Carry out the router's decisions.
@@ -807,6 +836,9 @@ impl Task {
                 }
                 Decision::Ended { .. } | Decision::Requeued { .. } => {}
             }
+        }
+        for call in std::mem::take(&mut self.finished) {
+            self.ids.forget(call);
         }
     }
 }

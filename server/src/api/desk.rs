@@ -321,9 +321,10 @@ async fn wrap_up(
         .filter(|n| !n.trim().is_empty())
         .and_then(|n| v.check("notes", check_text(n, 5000)));
     let mut tx = state.store.tenant_tx(tenant).await?;
-    let (agent, queue) = desk::call_owner(&mut tx, tenant, id)
+    let record = crate::store::call::get(&mut tx, tenant, id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    let (agent, queue) = (record.agent_id, record.queue_id);
     if !principal.role.at_least(Role::Supervisor) && agent != Some(principal.id) {
         return Err(ApiError::Forbidden);
     }

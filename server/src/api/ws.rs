@@ -259,11 +259,6 @@ async fn dial(
             message: e.message,
         });
     }
-    routing.set_state(
-        user.tenant,
-        user.id,
-        AgentState::NotReady(NotReadyReason::Break("outbound".into())),
-    );
     let request = crate::telephony::DialRequest {
         tenant: user.tenant,
         to: number,
@@ -277,9 +272,15 @@ async fn dial(
     match control.dial(request).await {
         Ok(_) => {
             tracing::info!(user_id = %user.id, call_id = %id, "an agent dials out");
+            routing.set_state(
+                user.tenant,
+                user.id,
+                AgentState::NotReady(NotReadyReason::Break("outbound".into())),
+            );
             None
         }
         Err(e) => {
+            // Nothing was dialled; the agent's state is as it was.
             sessions.ended(id);
             Some(error("dial_failed", e.to_string()))
         }

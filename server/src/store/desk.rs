@@ -165,22 +165,6 @@ pub async fn wrap_up(
     Ok(done.rows_affected() == 1)
 }
 
-/// The agent and queue of a call (to check who may wrap it up, and which codes apply).
-pub async fn call_owner(
-    conn: &mut PgConnection,
-    tenant: TenantId,
-    call: Uuid,
-) -> Result<Option<(Option<Uuid>, Option<Uuid>)>, sqlx::Error> {
-    let row = sqlx::query!(
-        "select agent_id, queue_id from call where tenant_id = $1 and id = $2",
-        tenant.0,
-        call
-    )
-    .fetch_optional(conn)
-    .await?;
-    Ok(row.map(|r| (r.agent_id, r.queue_id)))
-}
-
 /// One earlier call of a contact, as the desk shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct HistoryItem {

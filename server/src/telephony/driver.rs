@@ -107,10 +107,6 @@ impl Journey {
     }
 }
 
-async fn sleep_opt(deadline: Option<Instant>) {
-    sleep_until(deadline).await
-}
-
 /// Drive `call` until it ends.
 pub(super) async fn drive(
     edge: Arc<Edge>,
@@ -225,12 +221,12 @@ pub(super) async fn drive(
             }
             result = dial_result(&mut leg.dialling) => answered(&edge, &mut call, &mut leg, result).await,
             () = sleep_until(deadline) => call.handle_timeout(Instant::now()),
-            () = sleep_opt(ivr_deadline) => {
+            () = sleep_until(ivr_deadline) => {
                 if let Some(ivr) = journey.ivr.as_mut() {
                     ivr.handle_timeout(Instant::now());
                 }
             }
-            () = sleep_opt(journey.agent_ringing.map(|(_, d)| d)) => {
+            () = sleep_until(journey.agent_ringing.map(|(_, d)| d)) => {
                 // Nobody took the call at the desk the flow chose.
                 if let Some((agent, _)) = journey.agent_ringing.take() {
                     edge.sessions.withdraw(leg.id, agent);
@@ -243,17 +239,8 @@ pub(super) async fn drive(
 
 /// The tenant's prompt of that name, else the built-in one in the tenant's language.
 async fn prompt_audio(edge: &Edge, leg: &Leg, name: &str) -> Option<Arc<[i16]>> {
-    let uploaded = async {
-        let mut tx = edge.store.tenant_tx(leg.tenant).await.ok()?;
-        let wav = crate::store::prompt::audio(&mut tx, leg.tenant, name)
-            .await
-            .ok()??;
-        let _ = tx.commit().await;
-        switchboard_media::wav::read(&wav).ok()
-    }
-    .await;
-    match uploaded {
-        Some(audio) => Some(audio.samples.into()),
+    match custom_prompt(&edge.store, leg.tenant, name).await {
+        Some(samples) => Some(samples.into()),
         None => edge.prompts.for_locale(&leg.locale).get(name),
     }
 }
@@ -477,6 +464,8 @@ fn ring_from_flow(
                 agent,
                 Instant::now() + Duration::from_secs(edge.media.agent_ring_secs),
             ));
+            // The record names the agent the flow rang (their wrap-up needs it).
+            tokio::spawn(name_agent(edge.store.clone(), leg.tenant, leg.id, agent));
         }
         Err(code) => {
             tracing::info!(call_id = %leg.id, %agent, code, "the flow's agent cannot take the call");
@@ -583,6 +572,19 @@ async fn answered(
     call.handle(now, Event::Answered);
 }
 
+/// Name the agent a call is offered to on its record.
+async fn name_agent(store: crate::store::Store, tenant: TenantId, id: Uuid, agent: Uuid) {
+    let saved = async {
+        let mut db = store.tenant_tx(tenant).await?;
+        call::assign_agent(&mut db, tenant, id, agent).await?;
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = saved {
+        tracing::error!(error = %e, call_id = %id, "naming the call's agent failed");
+    }
+}
+
 /// Ring the agent's desk; a desk that cannot take the call refuses it at once.
 async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uuid) {
     let details = OfferDetails {
@@ -599,12 +601,7 @@ async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uui
         leg.events.clone(),
     );
     match rung {
-        Ok(()) => {
-            if let Ok(mut db) = edge.store.tenant_tx(leg.tenant).await {
-                let _ = call::assign_agent(&mut db, leg.tenant, leg.id, agent).await;
-                let _ = db.commit().await;
-            }
-        }
+        Ok(()) => name_agent(edge.store.clone(), leg.tenant, leg.id, agent).await,
         Err(code) => {
             tracing::info!(call_id = %leg.id, %agent, code, "the agent cannot take the call");
             call.handle(Instant::now(), Event::Refuse(code));
@@ -671,7 +668,10 @@ async fn start_media(edge: &Arc<Edge>, leg: &mut Leg, journey: &mut Journey) {
     let (Some(sockets), Some(session)) = (leg.sockets.take(), leg.session.as_ref()) else {
         return;
     };
-    let custom = custom_prompt(&edge.store, leg.tenant, leg.destination).await;
+    let custom = match leg.destination {
+        Destination::PromptDtmf => custom_prompt(&edge.store, leg.tenant, "enter-digits").await,
+        _ => None,
+    };
     let bridge = leg
         .destination
         .bridged()

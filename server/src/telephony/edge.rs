@@ -755,17 +755,10 @@ fn authenticate<'a>(
     }
 }
 
-/// The tenant's own "enter digits" prompt, decoded, if it uploaded one.
-pub(super) async fn custom_prompt(
-    store: &Store,
-    tenant: TenantId,
-    destination: Destination,
-) -> Option<Vec<i16>> {
-    if destination != Destination::PromptDtmf {
-        return None;
-    }
+/// The tenant's own prompt `name`, decoded, if it uploaded one.
+pub(super) async fn custom_prompt(store: &Store, tenant: TenantId, name: &str) -> Option<Vec<i16>> {
     let mut tx = store.tenant_tx(tenant).await.ok()?;
-    let wav = crate::store::prompt::audio(&mut tx, tenant, "enter-digits")
+    let wav = crate::store::prompt::audio(&mut tx, tenant, name)
         .await
         .ok()??;
     let _ = tx.commit().await;

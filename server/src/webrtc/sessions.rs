@@ -748,8 +748,9 @@ impl Sessions {
         if slot.consult.is_some() || slot.supervisor.is_some() {
             return Err(refused("busy", "someone else is on this call"));
         }
-        if slot.routed.is_none() {
-            // A direct line's call has no queue to go back through.
+        if slot.routed.is_none() || slot.details.queue_id.is_none() {
+            // A direct line's call, or one a flow sent to this agent, has no queue to go
+            // back through.
             return Err(refused(
                 "not_queued",
                 "only calls from a queue can go to another queue",
