@@ -84,6 +84,9 @@ pub enum AgentState {
     OnCall(CallId),
     WrapUp,
     NotReady(NotReadyReason),
+    /// On a call the router did not route (a colleague's consultation, a direct line's
+    /// call): not offered calls until it ends.
+    Busy,
 }
 
 impl AgentState {
@@ -95,6 +98,7 @@ impl AgentState {
             AgentState::OnCall(_) => "on_call",
             AgentState::WrapUp => "wrap_up",
             AgentState::NotReady(_) => "not_ready",
+            AgentState::Busy => "busy",
         }
     }
 }
@@ -205,6 +209,8 @@ struct Agent {
     calls_taken: u64,
     refusals: u8,
     logout_pending: bool,
+    /// The state to go back to after a call handed over to them, when they were not ready.
+    resume: Option<AgentState>,
     /// Generation of the agent's timer, so a stale one is ignored.
     timer: u64,
 }
@@ -229,6 +235,15 @@ impl Call {
     fn key(&self, id: CallId) -> CallKey {
         (std::cmp::Reverse(self.priority), self.seq, id)
     }
+}
+
+/// Why an offer was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Declined {
+    Refused,
+    TimedOut,
+    /// The desk was on another call.
+    Busy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -307,6 +322,7 @@ impl Router {
             calls_taken: 0,
             refusals: 0,
             logout_pending: false,
+            resume: None,
             timer: 0,
         });
         let was_free = entry.state == AgentState::Available;
@@ -335,12 +351,22 @@ impl Router {
             .get_mut(&agent)
             .ok_or(RouterError::UnknownAgent)?;
         match (&a.state, &wanted) {
-            (AgentState::Offered(_) | AgentState::OnCall(_), AgentState::Offline) => {
+            (
+                AgentState::Offered(_) | AgentState::OnCall(_) | AgentState::Busy,
+                AgentState::Offline,
+            ) => {
                 a.logout_pending = true;
                 Ok(())
             }
             (AgentState::Offered(_) | AgentState::OnCall(_), _) => Ok(()),
+            // Busy ends in `Available` anyway.
+            (AgentState::Busy, AgentState::Available) => {
+                a.logout_pending = false;
+                a.resume = None;
+                Ok(())
+            }
             _ => {
+                a.resume = None;
                 a.logout_pending = false;
                 a.refusals = 0;
                 self.change(now, agent, wanted);
@@ -354,7 +380,7 @@ impl Router {
     pub fn disconnected(&mut self, now: Instant, agent: AgentId) -> Result<(), RouterError> {
         let a = self.agents.get(&agent).ok_or(RouterError::UnknownAgent)?;
         match a.state {
-            AgentState::OnCall(_) => Ok(()),
+            AgentState::OnCall(_) | AgentState::Busy => Ok(()),
             AgentState::Offered(call) => {
                 self.take_back(call, agent, false);
                 self.change(
@@ -675,13 +701,18 @@ impl Router {
     fn release(&mut self, now: Instant, call: CallId, agents: Vec<AgentId>) {
         for agent in agents {
             self.out.push_back(Decision::CancelOffer { call, agent });
-            let pending = self.agents.get(&agent).is_some_and(|a| a.logout_pending);
-            let next = if pending {
-                AgentState::Offline
-            } else {
-                AgentState::Available
-            };
+            let next = self.free_state(agent);
             self.change(now, agent, next);
+        }
+    }
+
+    /// Where an agent goes when a call no longer holds them: offline if they logged out
+    /// meanwhile, back to the state a handed-over call interrupted, else available.
+    fn free_state(&mut self, agent: AgentId) -> AgentState {
+        match self.agents.get_mut(&agent) {
+            Some(a) if a.logout_pending => AgentState::Offline,
+            Some(a) => a.resume.take().unwrap_or(AgentState::Available),
+            None => AgentState::Available,
         }
     }
 
@@ -697,26 +728,45 @@ impl Router {
         if !c.offered.contains(&agent) {
             return Err(RouterError::NotOffered);
         }
-        self.decline(now, call, agent, false);
+        self.decline(now, call, agent, Declined::Refused);
         Ok(())
     }
 
-    fn decline(&mut self, now: Instant, call: CallId, agent: AgentId, timed_out: bool) {
-        self.take_back(call, agent, timed_out);
+    /// The agent's desk was on another call when the offer reached it (a race with a call
+    /// the router had not heard of yet): the call goes to someone else, and this does not
+    /// count as a refusal.
+    pub fn desk_busy(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        agent: AgentId,
+    ) -> Result<(), RouterError> {
+        let c = self.calls.get(&call).ok_or(RouterError::UnknownCall)?;
+        if !c.offered.contains(&agent) {
+            return Err(RouterError::NotOffered);
+        }
+        self.decline(now, call, agent, Declined::Busy);
+        Ok(())
+    }
+
+    fn decline(&mut self, now: Instant, call: CallId, agent: AgentId, why: Declined) {
+        self.take_back(call, agent, why == Declined::TimedOut);
         if let Some(c) = self.calls.get_mut(&call) {
             c.declined.push(agent);
         }
         let refusals = self.agents.get_mut(&agent).map_or(0, |a| {
-            a.refusals += 1;
+            if why != Declined::Busy {
+                a.refusals += 1;
+            }
             a.refusals
         });
         let pending_logout = self.agents.get(&agent).is_some_and(|a| a.logout_pending);
         let next = if pending_logout {
             AgentState::Offline
-        } else if timed_out || refusals >= 2 {
+        } else if why == Declined::TimedOut || refusals >= 2 {
             AgentState::NotReady(NotReadyReason::Missed)
         } else {
-            AgentState::Available
+            self.free_state(agent)
         };
         // The call looks for another agent first, so the one who declined is not picked again.
         self.dispatch_call(now, call);
@@ -755,16 +805,22 @@ impl Router {
         if c.connected != Some(agent) {
             return Err(RouterError::NotOffered);
         }
+        let queue = c.queue;
+        self.remove_call(call);
+        self.after_call(now, agent, queue);
+        Ok(())
+    }
+
+    /// An agent is done with a call of `queue`: wrap-up, or offline if they logged out.
+    fn after_call(&mut self, now: Instant, agent: AgentId, queue: QueueId) {
         let wrap = self
             .queues
-            .get(&c.queue)
+            .get(&queue)
             .map_or(Duration::ZERO, |q| q.config.wrap_up);
-        self.remove_call(call);
         let pending = self.agents.get(&agent).is_some_and(|a| a.logout_pending);
-        if pending {
-            self.change(now, agent, AgentState::Offline);
-        } else if wrap.is_zero() {
-            self.change(now, agent, AgentState::Available);
+        if pending || wrap.is_zero() {
+            let next = self.free_state(agent);
+            self.change(now, agent, next);
         } else {
             self.change(now, agent, AgentState::WrapUp);
             if let Some(generation) = self.agents.get(&agent).map(|a| a.timer) {
@@ -772,6 +828,78 @@ impl Router {
                     .insert((now + wrap, Timer::WrapUp(agent, generation)));
             }
         }
+    }
+
+    /// The agent took or left a call the router did not route: a colleague's consultation,
+    /// a direct line's call. An available agent (or one in wrap-up) is `Busy` meanwhile and
+    /// offered nothing; an offer ringing for them is taken back without counting as a
+    /// refusal. A break or offline stays as it is. When it ends, a busy agent is available.
+    pub fn engaged(&mut self, now: Instant, agent: AgentId, on: bool) -> Result<(), RouterError> {
+        let state = self
+            .agents
+            .get(&agent)
+            .ok_or(RouterError::UnknownAgent)?
+            .state
+            .clone();
+        match (on, state) {
+            (true, AgentState::Available | AgentState::WrapUp) => {
+                self.change(now, agent, AgentState::Busy);
+            }
+            (true, AgentState::Offered(call)) => {
+                self.take_back(call, agent, true);
+                self.change(now, agent, AgentState::Busy);
+                self.dispatch_call(now, call);
+            }
+            (false, AgentState::Busy) => {
+                let next = self.free_state(agent);
+                self.change(now, agent, next);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// An attended transfer completed: `to` has the connected call now. `from` is done with
+    /// it (wrap-up); `to` is on it, and after it goes back to a break or offline if that is
+    /// where they were.
+    pub fn handed_over(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        from: AgentId,
+        to: AgentId,
+    ) -> Result<(), RouterError> {
+        let c = self.calls.get(&call).ok_or(RouterError::UnknownCall)?;
+        if c.connected != Some(from) || from == to {
+            return Err(RouterError::NotOffered);
+        }
+        let queue = c.queue;
+        let state = self
+            .agents
+            .get(&to)
+            .ok_or(RouterError::UnknownAgent)?
+            .state
+            .clone();
+        if matches!(state, AgentState::OnCall(_)) {
+            return Err(RouterError::NotOffered);
+        }
+        if let AgentState::Offered(other) = state {
+            self.take_back(other, to, true);
+        }
+        if let Some(c) = self.calls.get_mut(&call) {
+            c.connected = Some(to);
+        }
+        if let Some(a) = self.agents.get_mut(&to) {
+            a.calls_taken += 1;
+            if matches!(state, AgentState::NotReady(_) | AgentState::Offline) {
+                a.resume = Some(state.clone());
+            }
+        }
+        self.change(now, to, AgentState::OnCall(call));
+        if let AgentState::Offered(other) = state {
+            self.dispatch_call(now, other);
+        }
+        self.after_call(now, from, queue);
         Ok(())
     }
 
@@ -847,7 +975,7 @@ impl Router {
                         a.timer == generation && a.state == AgentState::Offered(call)
                     });
                     if current {
-                        self.decline(at, call, agent, true);
+                        self.decline(at, call, agent, Declined::TimedOut);
                     }
                 }
                 Timer::MaxWait(call, generation) => {
@@ -894,7 +1022,8 @@ impl Router {
                         .get(&agent)
                         .is_some_and(|a| a.timer == generation && a.state == AgentState::WrapUp)
                     {
-                        self.change(at, agent, AgentState::Available);
+                        let next = self.free_state(agent);
+                        self.change(at, agent, next);
                     }
                 }
             }

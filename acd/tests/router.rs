@@ -393,6 +393,108 @@ impl Rng {
 }
 
 #[test]
+fn a_consulted_agent_is_busy_and_not_offered_calls_until_the_consultation_ends() {
+    let t0 = Instant::now();
+    let mut r = router_with(Strategy::LongestIdle, 2, t0);
+    // Agent 1 is asked to a consultation just as a call is offered to them: the offer goes
+    // to agent 2, and it is not a refusal.
+    r.call_arrived(t0, CallId(1), SUPPORT, 0).expect("call");
+    assert_eq!(offers(&drain(&mut r)), [(CallId(1), AgentId(1))]);
+    r.engaged(t0, AgentId(1), true).expect("engaged");
+    let out = drain(&mut r);
+    assert!(out.contains(&Decision::CancelOffer {
+        call: CallId(1),
+        agent: AgentId(1)
+    }));
+    assert_eq!(offers(&out), [(CallId(1), AgentId(2))]);
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Busy));
+    r.answered(t0, CallId(1), AgentId(2)).expect("answer");
+    // A second call waits: the busy agent is not offered it.
+    r.call_arrived(t0, CallId(2), SUPPORT, 0).expect("call");
+    assert!(offers(&drain(&mut r)).is_empty());
+    // Choosing "available" during the consultation changes nothing; its end frees them,
+    // and they take the waiting call.
+    r.set_state(t0, AgentId(1), AgentState::Available)
+        .expect("state");
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Busy));
+    r.engaged(t0, AgentId(1), false).expect("free");
+    assert_eq!(offers(&drain(&mut r)), [(CallId(2), AgentId(1))]);
+    r.check().expect("invariants");
+}
+
+#[test]
+fn a_busy_desk_is_not_a_refusal() {
+    let t0 = Instant::now();
+    let mut r = router_with(Strategy::LongestIdle, 2, t0);
+    for call in 1..=3 {
+        r.call_arrived(t0, CallId(call), SUPPORT, 0).expect("call");
+        let offered = offers(&drain(&mut r));
+        if offered.contains(&(CallId(call), AgentId(1))) {
+            r.desk_busy(t0, CallId(call), AgentId(1)).expect("busy");
+        }
+    }
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Available));
+    assert!(matches!(
+        r.agent_state(AgentId(2)),
+        Some(AgentState::Offered(_))
+    ));
+    assert_eq!(
+        r.desk_busy(t0, CallId(9), AgentId(1)),
+        Err(RouterError::UnknownCall)
+    );
+    r.check().expect("invariants");
+}
+
+#[test]
+fn an_attended_transfer_hands_the_call_over_and_both_agents_wrap_up() {
+    let t0 = Instant::now();
+    let mut r = router_with(Strategy::LongestIdle, 3, t0);
+    r.call_arrived(t0, CallId(1), SUPPORT, 0).expect("call");
+    drain(&mut r);
+    r.answered(t0, CallId(1), AgentId(1)).expect("answer");
+    // Agent 2 is consulted from a break; agent 3 is consulted while available.
+    r.set_state(
+        t0,
+        AgentId(2),
+        AgentState::NotReady(NotReadyReason::Break("training".into())),
+    )
+    .expect("state");
+    r.engaged(t0, AgentId(2), true).expect("engaged");
+    assert!(
+        matches!(r.agent_state(AgentId(2)), Some(AgentState::NotReady(_))),
+        "a break stays a break through a consultation"
+    );
+    assert_eq!(
+        r.handed_over(t0, CallId(1), AgentId(3), AgentId(2)),
+        Err(RouterError::NotOffered),
+        "only the agent on the call hands it over"
+    );
+    r.handed_over(t0, CallId(1), AgentId(1), AgentId(2))
+        .expect("handed over");
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::WrapUp));
+    assert_eq!(
+        r.agent_state(AgentId(2)),
+        Some(&AgentState::OnCall(CallId(1)))
+    );
+    r.check().expect("invariants");
+    // The first agent's wrap-up ends while the second still talks.
+    let t1 = t0 + Duration::from_secs(10);
+    run(&mut r, t1);
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Available));
+    // The call ends with the second agent, who wraps up and goes back to the break.
+    r.call_ended(t1, CallId(1), AgentId(2)).expect("ended");
+    assert_eq!(r.agent_state(AgentId(2)), Some(&AgentState::WrapUp));
+    run(&mut r, t1 + Duration::from_secs(10));
+    assert_eq!(
+        r.agent_state(AgentId(2)),
+        Some(&AgentState::NotReady(NotReadyReason::Break(
+            "training".into()
+        )))
+    );
+    r.check().expect("invariants");
+}
+
+#[test]
 fn invariants_hold_under_random_event_orders_and_every_call_ends_once() {
     for seed in 1..=200u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -437,7 +539,7 @@ fn invariants_hold_under_random_event_orders_and_every_call_ends_once() {
                 panic!("seed {seed}, after timers: {e}");
             }
             let agent = AgentId(1 + rng.below(agents));
-            let result = match rng.below(9) {
+            let result = match rng.below(12) {
                 0 | 1 => {
                     let call = CallId(next_call);
                     next_call += 1;
@@ -476,6 +578,28 @@ fn invariants_hold_under_random_event_orders_and_every_call_ends_once() {
                         Ok(())
                     } else {
                         r.caller_left(t, call)
+                    }
+                }
+                8 => r.engaged(t, agent, rng.below(2) == 0),
+                9 => match r.agent_state(agent) {
+                    Some(AgentState::Offered(call)) => r.desk_busy(t, *call, agent),
+                    _ => Ok(()),
+                },
+                10 => {
+                    let to = AgentId(1 + rng.below(agents));
+                    let held = connected
+                        .iter()
+                        .find(|(_, a)| **a == agent)
+                        .map(|(c, _)| *c);
+                    match held {
+                        Some(call)
+                            if to != agent
+                                && !matches!(r.agent_state(to), Some(AgentState::OnCall(_))) =>
+                        {
+                            connected.insert(call, to);
+                            r.handed_over(t, call, agent, to)
+                        }
+                        _ => Ok(()),
                     }
                 }
                 _ => r.set_state(t, agent, AgentState::Offline),

@@ -28,8 +28,8 @@ use uuid::Uuid;
 
 use crate::store::{Store, TenantId, queue, queue_event, tenant};
 use crate::telephony::media::CallNotice;
-use crate::webrtc::Sessions;
 use crate::webrtc::protocol::{OfferDetails, ServerMessage};
+use crate::webrtc::{DeskChange, Sessions};
 
 /// What the desks report to a tenant's router about its offers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,6 +65,12 @@ enum Command {
         state: AgentState,
     },
     Report(Report),
+    /// The desk was on another call when the offer reached it.
+    DeskBusy {
+        call: Uuid,
+        agent: Uuid,
+    },
+    Desk(DeskChange),
     Disconnected {
         agent: Uuid,
     },
@@ -133,12 +139,28 @@ impl std::fmt::Debug for Routing {
 }
 
 impl Routing {
+    /// The routers, told by `sessions` of the calls on desks they did not route.
     pub fn new(store: Store, sessions: Sessions) -> Routing {
-        Routing {
+        let routing = Routing {
             tenants: Arc::default(),
             store,
-            sessions,
-        }
+            sessions: sessions.clone(),
+        };
+        let told = routing.clone();
+        sessions.on_change(move |tenant, change| {
+            // A tenant with no router yet has nothing to route around.
+            if told.running(tenant) {
+                told.send(tenant, Command::Desk(change));
+            }
+        });
+        routing
+    }
+
+    fn running(&self, tenant: TenantId) -> bool {
+        self.tenants
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains_key(&tenant)
     }
 
     fn send(&self, tenant: TenantId, command: Command) {
@@ -198,12 +220,7 @@ impl Routing {
 
     /// Queues changed: reload them.
     pub fn reload(&self, tenant: TenantId) {
-        if self
-            .tenants
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains_key(&tenant)
-        {
+        if self.running(tenant) {
             self.send(tenant, Command::Reload);
         }
     }
@@ -548,6 +565,19 @@ impl Task {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
                 let _ = self.router.refused(now, c, a);
             }
+            Command::DeskBusy { call, agent } => {
+                let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
+                let _ = self.router.desk_busy(now, c, a);
+            }
+            Command::Desk(DeskChange::Engaged { agent, on }) => {
+                // An agent the router never had is offered nothing anyway.
+                if self.logged_in.contains(&agent) {
+                    let _ = self.router.engaged(now, AgentId(self.ids.small(agent)), on);
+                }
+            }
+            Command::Desk(DeskChange::HandedOver { call, from, to }) => {
+                self.handed_over(now, call, from, to).await;
+            }
             Command::ExtendWrapUp { agent, more } => {
                 if self.logged_in.contains(&agent) {
                     let _ = self
@@ -575,6 +605,34 @@ impl Task {
                     self.login(agent).await;
                 }
             }
+        }
+    }
+
+    /// A transfer of a routed call completed: the router moves it to `to`, or lets it go
+    /// (an outside number); `from` wraps up. A call the router did not route is ignored.
+    async fn handed_over(&mut self, now: Instant, call: Uuid, from: Uuid, to: Option<Uuid>) {
+        if self.calls.get(&call).and_then(|w| w.agent) != Some(from) {
+            return;
+        }
+        if let Some(to) = to
+            && !self.logged_in.contains(&to)
+        {
+            self.login(to).await;
+        }
+        let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(from)));
+        let moved = match to {
+            Some(to) => self
+                .router
+                .handed_over(now, c, a, AgentId(self.ids.small(to)))
+                .is_ok(),
+            None => false,
+        };
+        if !moved {
+            // Out of the router: the agent who had it is done with it.
+            let _ = self.router.call_ended(now, c, a);
+        }
+        if let Some(w) = self.calls.get_mut(&call) {
+            w.agent = to.filter(|_| moved);
         }
     }
 
@@ -778,12 +836,16 @@ impl Task {
                         move |r| {
                             let _ = reports.send(Command::Report(r));
                         },
+                        true,
                     );
-                    if offered.is_err() {
-                        // The desk cannot take it (gone, or busy): the router moves on.
-                        let _ = self
-                            .reports
-                            .send(Command::Report(Report::Refused { call, agent }));
+                    // The desk cannot take it (gone, or on another call): the router moves on.
+                    let command = match offered {
+                        Ok(()) => None,
+                        Err(486) => Some(Command::DeskBusy { call, agent }),
+                        Err(_) => Some(Command::Report(Report::Refused { call, agent })),
+                    };
+                    if let Some(command) = command {
+                        let _ = self.reports.send(command);
                     }
                 }
                 Decision::CancelOffer { call, agent } => {

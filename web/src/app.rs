@@ -253,11 +253,19 @@ async fn open_session(desk: Desk, token: String) {
         desk.scripts
             .set(list.as_array().cloned().unwrap_or_default());
     }
+    load_directory(desk).await;
+    keep_fresh(desk);
+    connect(desk, token);
+}
+
+/// The tenant's queues and colleagues (who is signed in now), for transfers.
+async fn load_directory(desk: Desk) {
+    let Some(token) = desk.token() else {
+        return;
+    };
     if let Ok(directory) = request("GET", "/desk/directory", Some(&token), None).await {
         desk.directory.set(directory);
     }
-    keep_fresh(desk);
-    connect(desk, token);
 }
 
 /// Refresh the access token every 4 minutes (it lives 15), without touching the call.
@@ -657,13 +665,17 @@ fn Dialer() -> impl IntoView {
     }
 }
 
-/// Escalation, blind transfer to a queue, and attended transfer to a colleague.
+/// Escalation; blind transfer to a queue, a colleague or a number; attended transfer to a
+/// colleague.
 #[component]
 fn Transfer() -> impl IntoView {
     let desk = desk();
     let id = move || desk.call.get().map(|c| c.offer.call_id).unwrap_or_default();
     let queue = RwSignal::new(String::new());
     let colleague = RwSignal::new(String::new());
+    let number = RwSignal::new(String::new());
+    // Who is signed in now, for this call's transfer.
+    spawn_local(load_directory(desk));
     let escalate_to = move || {
         let current = desk.call.get().and_then(|c| c.offer.queue_id)?;
         desk.directory.get()["queues"]
@@ -679,6 +691,8 @@ fn Transfer() -> impl IntoView {
             Some("consulting" | "conference")
         )
     };
+    let transferring = move || desk.call.get().is_some_and(|c| c.state == "transferring");
+    let idle = move || !consulting() && !transferring();
     let list = move |key: &'static str| {
         desk.directory.get()[key]
             .as_array()
@@ -716,13 +730,30 @@ fn Transfer() -> impl IntoView {
                             {c["name"].as_str().unwrap_or_default().to_owned()}</option>
                     }).collect_view()}
                 </select></label>
-            <Show when=move || !consulting()>
+            <Show when=idle>
                 <button on:click=move |_| {
                     let c = colleague.get_untracked();
                     if !c.is_empty() {
                         socket::send(&Command::Consult(id(), c));
                     }
                 }>{move || desk.t("consult")}</button>
+                <button on:click=move |_| {
+                    let c = colleague.get_untracked();
+                    if !c.is_empty() {
+                        socket::send(&Command::TransferToAgent(id(), c));
+                    }
+                }>{move || desk.t("transfer_to_colleague")}</button>
+                <label>{move || desk.t("transfer_number")} " " <input type="tel" bind:value=number/></label>
+                <button on:click=move |_| {
+                    let to = number.get_untracked();
+                    if !to.trim().is_empty() {
+                        socket::send(&Command::TransferToNumber(id(), to.trim().to_owned()));
+                    }
+                }>{move || desk.t("transfer_to_number")}</button>
+            </Show>
+            <Show when=transferring>
+                <p role="status">{move || desk.t("transferring")}</p>
+                <button on:click=move |_| socket::send(&Command::CancelConsult(id()))>{move || desk.t("cancel_transfer")}</button>
             </Show>
             <Show when=consulting>
                 <button on:click=move |_| socket::send(&Command::Transfer(id()))>{move || desk.t("complete_transfer")}</button>

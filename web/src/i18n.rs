@@ -159,6 +159,46 @@ const STRINGS: &[(&str, [&str; 3])] = &[
         ],
     ),
     ("consulting", ["Consulting", "Консултация", "Консультация"]),
+    (
+        "transfer_to_colleague",
+        [
+            "Transfer to colleague",
+            "Прехвърли към колегата",
+            "Перевести на коллегу",
+        ],
+    ),
+    (
+        "transfer_number",
+        [
+            "Number to transfer to",
+            "Номер за прехвърляне",
+            "Номер для перевода",
+        ],
+    ),
+    (
+        "transfer_to_number",
+        [
+            "Transfer to number",
+            "Прехвърли към номера",
+            "Перевести на номер",
+        ],
+    ),
+    (
+        "transferring",
+        [
+            "Transferring… the caller hears music",
+            "Прехвърляне… клиентът слуша музика",
+            "Перевод… клиент слышит музыку",
+        ],
+    ),
+    (
+        "cancel_transfer",
+        [
+            "Cancel transfer",
+            "Откажи прехвърлянето",
+            "Отменить перевод",
+        ],
+    ),
     ("keypad", ["Keypad", "Клавиатура", "Клавиатура"]),
     ("connected", ["Connected", "Свързан", "Соединено"]),
     ("no_call", ["No call", "Няма обаждане", "Нет звонка"]),

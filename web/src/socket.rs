@@ -78,6 +78,10 @@ pub enum Command {
     /// Attended transfer: ring a colleague for a consultation, then join all three, hand
     /// the caller over, or return to them.
     Consult(String, String),
+    /// Blind transfer to a colleague: they take the call when they answer.
+    TransferToAgent(String, String),
+    /// Blind transfer to an outside number.
+    TransferToNumber(String, String),
     Conference(String),
     Transfer(String),
     CancelConsult(String),
@@ -163,6 +167,12 @@ pub fn encode(command: &Command) -> Value {
         }
         Command::Consult(id, agent) => {
             json!({ "type": "consult", "call_id": id, "agent_id": agent })
+        }
+        Command::TransferToAgent(id, agent) => {
+            json!({ "type": "transfer_to_agent", "call_id": id, "agent_id": agent })
+        }
+        Command::TransferToNumber(id, to) => {
+            json!({ "type": "transfer_to_number", "call_id": id, "to": to })
         }
         Command::Conference(id) => json!({ "type": "conference", "call_id": id }),
         Command::Transfer(id) => json!({ "type": "transfer", "call_id": id }),

@@ -129,6 +129,9 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                                 transfer_to_queue(&state, &sessions, &user, call_id, queue_id).await
                             }
                             Ok(ClientMessage::Dial { to }) => dial(&state, &sessions, &user, &to).await,
+                            Ok(ClientMessage::TransferToNumber { call_id, to }) => {
+                                transfer_to_number(&state, &sessions, &user, call_id, &to).await
+                            }
                             Ok(ClientMessage::ForceState { user_id, state: wanted, reason }) => {
                                 force_state(&state, &user, user_id, &wanted, reason).await
                             }
@@ -237,19 +240,9 @@ async fn dial(
     let (Some(control), Some(routing)) = (state.calls.as_ref(), state.routers.as_ref()) else {
         return Some(error("unavailable", "calls are not placed from this node"));
     };
-    let country = async {
-        let mut tx = state.store.tenant_tx(user.tenant).await.ok()?;
-        let t = crate::store::tenant::get(&mut tx, user.tenant)
-            .await
-            .ok()??;
-        tx.commit().await.ok()?;
-        Some(t.country)
-    }
-    .await
-    .unwrap_or_default();
-    let plan = crate::domain::DialPlan::for_country_or_default(&country);
-    let Ok(number) = crate::domain::PhoneNumber::parse(to, plan) else {
-        return Some(error("bad_number", format!("{to:?} is not a phone number")));
+    let number = match number_to_dial(state, user, to).await {
+        Ok(n) => n,
+        Err(e) => return Some(e),
     };
     let id = crate::store::new_id();
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -283,6 +276,74 @@ async fn dial(
             // Nothing was dialled; the agent's state is as it was.
             sessions.ended(id);
             Some(error("dial_failed", e.to_string()))
+        }
+    }
+}
+
+/// `to` read in the tenant's dial plan.
+async fn number_to_dial(
+    state: &AppState,
+    user: &User,
+    to: &str,
+) -> Result<crate::domain::PhoneNumber, ServerMessage> {
+    let country = async {
+        let mut tx = state.store.tenant_tx(user.tenant).await.ok()?;
+        let t = crate::store::tenant::get(&mut tx, user.tenant)
+            .await
+            .ok()??;
+        tx.commit().await.ok()?;
+        Some(t.country)
+    }
+    .await
+    .unwrap_or_default();
+    let plan = crate::domain::DialPlan::for_country_or_default(&country);
+    crate::domain::PhoneNumber::parse(to, plan)
+        .map_err(|_| error("bad_number", format!("{to:?} is not a phone number")))
+}
+
+/// Blind transfer of the agent's call to an outside number: a second call rings it, and is
+/// joined to the caller's when it answers.
+async fn transfer_to_number(
+    state: &AppState,
+    sessions: &Sessions,
+    user: &User,
+    call: Uuid,
+    to: &str,
+) -> Option<ServerMessage> {
+    let Some(control) = state.calls.as_ref() else {
+        return Some(error("unavailable", "calls are not placed from this node"));
+    };
+    let number = match number_to_dial(state, user, to).await {
+        Ok(n) => n,
+        Err(e) => return Some(e),
+    };
+    let leg = crate::store::new_id();
+    let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
+    if let Err(e) = sessions.transfer_out(user.id, call, leg, number.as_str(), events.clone()) {
+        return Some(ServerMessage::Error {
+            code: e.code,
+            message: e.message,
+        });
+    }
+    let request = crate::telephony::DialRequest {
+        tenant: user.tenant,
+        to: number,
+        from: None,
+        destination: crate::telephony::routing::Destination::Agent(user.id),
+        trunk: None,
+        id: Some(leg),
+        agent: Some(user.id),
+        events: Some((events, events_rx)),
+    };
+    match control.dial(request).await {
+        Ok(_) => {
+            tracing::info!(user_id = %user.id, call_id = %call, %leg, "a call is transferred to a number");
+            None
+        }
+        Err(e) => {
+            // Nothing was dialled: the caller is the agent's again.
+            sessions.ended(leg);
+            Some(error("transfer_failed", e.to_string()))
         }
     }
 }
@@ -412,6 +473,7 @@ async fn handle(
         ClientMessage::Watch { .. }
         | ClientMessage::TransferToQueue { .. }
         | ClientMessage::ForceState { .. }
+        | ClientMessage::TransferToNumber { .. }
         | ClientMessage::Dial { .. } => Ok(None),
         ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::ExtendWrapUp { secs } => match routing {
@@ -462,9 +524,12 @@ async fn handle(
         ClientMessage::Record { call_id, paused } => sessions
             .control(user.id, call_id, BridgeCmd::PauseRecording(paused))
             .map(|()| None),
-        ClientMessage::Consult { call_id, agent_id } => {
-            sessions.consult(user.id, call_id, agent_id).map(|()| None)
-        }
+        ClientMessage::Consult { call_id, agent_id } => sessions
+            .consult(user.id, call_id, agent_id, false)
+            .map(|()| None),
+        ClientMessage::TransferToAgent { call_id, agent_id } => sessions
+            .consult(user.id, call_id, agent_id, true)
+            .map(|()| None),
         ClientMessage::Conference { call_id } => sessions
             .transfer_step(user.id, call_id, TransferStep::Conference)
             .map(|()| None),

@@ -457,6 +457,7 @@ fn ring_from_flow(
         move |report| {
             let _ = notices.send(CallNotice::Offer(report));
         },
+        false,
     );
     match rung {
         Ok(()) => {

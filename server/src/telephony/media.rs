@@ -119,6 +119,9 @@ pub enum BridgeCmd {
     StopAnnouncement,
     /// Whether hold plays music (queued) or silence (an IVR waiting for keys).
     Music(bool),
+    /// Patch the call to another call's bridge, in the agent's place (a transfer to an
+    /// outside number): what the agent would hear goes to that bridge as its agent's audio.
+    Patch(Option<mpsc::UnboundedSender<BridgeCmd>>),
 }
 
 /// What a call's media tells the call's driver (and the router tells it through the driver).
@@ -185,6 +188,8 @@ impl Outlet {
 struct Bridged {
     io: BridgeIo,
     agent: Outlet,
+    /// The other call's bridge, in the agent's place.
+    patch: Option<mpsc::UnboundedSender<BridgeCmd>>,
     supervisor: Outlet,
     agent_quality: Option<LegQuality>,
     /// False once every command sender is gone: the bridge carries on as it is.
@@ -218,6 +223,11 @@ impl Bridged {
             BridgeCmd::Play(samples) => bridge.play(samples),
             BridgeCmd::StopAnnouncement => bridge.stop_announcement(),
             BridgeCmd::Music(on) => bridge.set_music(on),
+            BridgeCmd::Patch(other) => {
+                self.agent.leg = None;
+                bridge.set_agent(other.as_ref().map(|_| &[Law::Mu, Law::A][..]));
+                self.patch = other;
+            }
         }
     }
 
@@ -232,9 +242,17 @@ impl Bridged {
         while let Some(out) = self.io.bridge.poll_output() {
             match out {
                 BridgeOutput::ToCaller(p) => service.push(&p),
-                BridgeOutput::ToAgent { law, payload } => {
-                    self.agent.send(&self.io.hub, law, payload);
-                }
+                BridgeOutput::ToAgent { law, payload } => match &self.patch {
+                    Some(other) => {
+                        let frame = AudioFrame {
+                            law,
+                            timestamp: 0,
+                            payload,
+                        };
+                        let _ = other.send(BridgeCmd::AgentAudio(frame));
+                    }
+                    None => self.agent.send(&self.io.hub, law, payload),
+                },
                 BridgeOutput::ToSupervisor { law, payload } => {
                     self.supervisor.send(&self.io.hub, law, payload);
                 }
@@ -306,6 +324,7 @@ pub fn spawn(
         Bridged {
             io,
             agent: Outlet::new(),
+            patch: None,
             supervisor: Outlet::new(),
             agent_quality: None,
             commands_open: true,

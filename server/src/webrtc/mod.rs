@@ -13,7 +13,7 @@ use std::sync::Arc;
 use anyhow::Context;
 
 pub use hub::Hub;
-pub use sessions::{DeskError, Sessions, TransferStep};
+pub use sessions::{CONSULT_RING, DeskChange, DeskError, Sessions, TransferStep};
 
 use crate::recording::LocalRecordings;
 use crate::settings::MediaSettings;

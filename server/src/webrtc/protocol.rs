@@ -93,7 +93,23 @@ pub enum ClientMessage {
     Transfer {
         call_id: Uuid,
     },
-    /// Attended transfer abandoned: the consulted agent leaves; back to the caller.
+    /// Blind transfer to another agent of the tenant: the caller hears music while their desk
+    /// rings (`transferring`), and they take the call when they answer. A refusal, or no
+    /// answer within 30 s, gives the call back (`connected`, then `transfer_failed`).
+    TransferToAgent {
+        call_id: Uuid,
+        agent_id: Uuid,
+    },
+    /// Blind transfer to an outside number (read in the tenant's plan), dialled through the
+    /// tenant's trunk: the caller hears music while it rings (`transferring`); when it
+    /// answers, the two calls are joined and the agent is free. If it fails, the call is the
+    /// agent's again (`transfer_failed`).
+    TransferToNumber {
+        call_id: Uuid,
+        to: String,
+    },
+    /// Attended transfer abandoned: the consulted agent leaves; back to the caller. Also
+    /// cancels a blind transfer that still rings.
     CancelConsult {
         call_id: Uuid,
     },

@@ -24,12 +24,40 @@ use crate::routing::Report;
 use crate::store::TenantId;
 use crate::telephony::media::BridgeCmd;
 
+/// How long a consulted colleague's desk rings before the consultation (or blind transfer)
+/// is given up and the call is the agent's again.
+pub const CONSULT_RING: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// An agent's step in an attended transfer, once the consulted agent has answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferStep {
     Conference,
     Transfer,
     Cancel,
+}
+
+/// What the router hears from the desks about calls it did not route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeskChange {
+    /// The agent took (`on`) or left a call the router did not offer: a colleague's
+    /// consultation, a direct line's call, a call a flow sent them.
+    Engaged { agent: Uuid, on: bool },
+    /// A transfer completed: `to` has the connected call now, or nobody (`None`: it went to
+    /// an outside number). `from` is done with it.
+    HandedOver {
+        call: Uuid,
+        from: Uuid,
+        to: Option<Uuid>,
+    },
+}
+
+/// Hears [`DeskChange`]s.
+struct Listener(Box<dyn Fn(TenantId, DeskChange) + Send + Sync>);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listener")
+    }
 }
 
 /// A refused desk request; the call and the session are unaffected.
@@ -57,6 +85,8 @@ struct Desk {
     call: Option<Uuid>,
     /// The call this user (a supervisor) monitors.
     monitoring: Option<(Uuid, MonitorMode)>,
+    /// The router was told this desk is on a call it did not route.
+    engaged: bool,
 }
 
 impl Desk {
@@ -95,6 +125,16 @@ struct Slot {
     details: OfferDetails,
     /// The agent dialled this call out.
     outbound: bool,
+    /// The consultation is a blind transfer: the consulted agent takes the call on answering.
+    blind: bool,
+    /// Consultations asked so far (a ring timeout names the one it is for).
+    consults: u64,
+    /// A blind transfer to an outside number rings on this call.
+    external: Option<Uuid>,
+    /// Patched to this call (the outside leg of a transfer, or the caller's call).
+    patched: Option<Uuid>,
+    /// This call is the outside leg of a transfer of that call.
+    leg_of: Option<Uuid>,
 }
 
 /// Tells a tenant's router what became of its offer.
@@ -108,6 +148,41 @@ impl std::fmt::Debug for Reporter {
 }
 
 impl Slot {
+    fn new(
+        tenant: TenantId,
+        agent: Uuid,
+        from: &str,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+        details: OfferDetails,
+    ) -> Slot {
+        Slot {
+            tenant,
+            agent,
+            from: from.to_owned(),
+            to: to.to_owned(),
+            events,
+            bridge: None,
+            supervisor: None,
+            consult: None,
+            routed: None,
+            also_ringing: Vec::new(),
+            details,
+            outbound: false,
+            blind: false,
+            consults: 0,
+            external: None,
+            patched: None,
+            leg_of: None,
+        }
+    }
+
+    /// Only the agent and the caller are on the call: nobody is consulted, monitoring or
+    /// being transferred to.
+    fn is_alone(&self) -> bool {
+        self.consult.is_none() && self.supervisor.is_none() && self.external.is_none()
+    }
+
     fn state(&self) -> &'static str {
         if self.bridge.is_some() {
             "connected"
@@ -145,6 +220,8 @@ pub struct Sessions {
     pub record_calls: bool,
     /// To note on the call record who has the call after a transfer.
     store: crate::store::Store,
+    /// Where the router hears of calls it did not route ([`Sessions::on_change`]).
+    listener: Arc<std::sync::OnceLock<Listener>>,
 }
 
 impl Sessions {
@@ -160,6 +237,48 @@ impl Sessions {
             recordings,
             record_calls,
             store,
+            listener: Arc::default(),
+        }
+    }
+
+    /// Who hears of [`DeskChange`]s (the router); set once.
+    pub fn on_change(&self, listener: impl Fn(TenantId, DeskChange) + Send + Sync + 'static) {
+        let _ = self.listener.set(Listener(Box::new(listener)));
+    }
+
+    fn changed(&self, tenant: TenantId, change: DeskChange) {
+        if let Some(listener) = self.listener.get() {
+            (listener.0)(tenant, change);
+        }
+    }
+
+    /// `user`'s desk takes call `id`; the router hears of it unless it offered the call.
+    fn occupy(&self, desk: &mut Desk, user: Uuid, id: Uuid, by_router: bool) {
+        desk.call = Some(id);
+        if !by_router && !desk.engaged {
+            desk.engaged = true;
+            self.changed(
+                desk.tenant,
+                DeskChange::Engaged {
+                    agent: user,
+                    on: true,
+                },
+            );
+        }
+    }
+
+    /// `user`'s desk is free of its call.
+    fn free(&self, desk: &mut Desk, user: Uuid) {
+        desk.call = None;
+        if desk.engaged {
+            desk.engaged = false;
+            self.changed(
+                desk.tenant,
+                DeskChange::Engaged {
+                    agent: user,
+                    on: false,
+                },
+            );
         }
     }
 
@@ -183,6 +302,7 @@ impl Sessions {
                 laws: Vec::new(),
                 call: None,
                 monitoring: None,
+                engaged: false,
             });
             if let Some((_, old)) = desk.conn.replace((conn, tx.clone())) {
                 let _ = old.send(ServerMessage::Replaced);
@@ -330,11 +450,11 @@ impl Sessions {
         details: &OfferDetails,
         events: UnboundedSender<CallEvent>,
     ) -> Result<(), u16> {
-        self.ring_with(id, tenant, agent, from, to, details, events, None)
+        self.ring_with(id, tenant, agent, from, to, details, events, None, false)
     }
 
-    /// Offer a call of a queue to the agent the router picked; their answer or refusal goes
-    /// to `report`.
+    /// Offer a call of a queue to the agent the router picked (`by_router`), or a call to the
+    /// agent a flow chose; their answer or refusal goes to `report`.
     #[allow(clippy::too_many_arguments)]
     pub fn ring_routed(
         &self,
@@ -346,6 +466,7 @@ impl Sessions {
         details: &OfferDetails,
         events: UnboundedSender<CallEvent>,
         report: impl Fn(Report) + Send + Sync + 'static,
+        by_router: bool,
     ) -> Result<(), u16> {
         self.ring_with(
             id,
@@ -356,6 +477,7 @@ impl Sessions {
             details,
             events,
             Some(Reporter(Arc::new(report))),
+            by_router,
         )
     }
 
@@ -366,13 +488,13 @@ impl Sessions {
             s.also_ringing.contains(&agent) || (s.agent == agent && s.bridge.is_none())
         });
         if ringing {
-            Self::stop_ringing(&mut inner, id, agent);
+            self.stop_ringing(&mut inner, id, agent);
         }
     }
 
     /// An offer to `agent` that will not be answered: their desk stops ringing and is free.
     /// The call's slot goes when no desk rings with it any more.
-    fn stop_ringing(inner: &mut Inner, id: Uuid, agent: Uuid) {
+    fn stop_ringing(&self, inner: &mut Inner, id: Uuid, agent: Uuid) {
         let Some(slot) = inner.calls.get_mut(&id) else {
             return;
         };
@@ -391,7 +513,7 @@ impl Sessions {
         if let Some(desk) = inner.desks.get_mut(&agent)
             && desk.call == Some(id)
         {
-            desk.call = None;
+            self.free(desk, agent);
             desk.send(message);
         }
     }
@@ -414,6 +536,7 @@ impl Sessions {
         details: &OfferDetails,
         events: UnboundedSender<CallEvent>,
         routed: Option<Reporter>,
+        by_router: bool,
     ) -> Result<(), u16> {
         let mut inner = self.lock();
         // A routed call that is still ringing may ring more desks (a ring-all queue); any
@@ -433,7 +556,7 @@ impl Sessions {
         if desk.call.is_some() {
             return Err(486);
         }
-        desk.call = Some(id);
+        self.occupy(desk, agent, id, by_router);
         desk.send(ServerMessage::Incoming {
             call_id: id,
             from: from.to_owned(),
@@ -450,23 +573,9 @@ impl Sessions {
             }
             return Ok(());
         }
-        inner.calls.insert(
-            id,
-            Slot {
-                tenant,
-                agent,
-                from: from.to_owned(),
-                to: to.to_owned(),
-                events,
-                bridge: None,
-                supervisor: None,
-                consult: None,
-                routed,
-                also_ringing: Vec::new(),
-                details: details.clone(),
-                outbound: false,
-            },
-        );
+        let mut slot = Slot::new(tenant, agent, from, to, events, details.clone());
+        slot.routed = routed;
+        inner.calls.insert(id, slot);
         Ok(())
     }
 
@@ -475,7 +584,7 @@ impl Sessions {
         inner
             .calls
             .get(&id)
-            .filter(|s| s.agent == user || s.also_ringing.contains(&user))
+            .filter(|s| s.leg_of.is_none() && (s.agent == user || s.also_ringing.contains(&user)))
             .ok_or_else(|| refused("no_such_call", "no such call on this desk"))
     }
 
@@ -548,7 +657,7 @@ impl Sessions {
             .get(&id)
             .is_some_and(|s| s.consult.is_some_and(|(c, _)| c == user))
         {
-            self.end_consult(&mut inner, id);
+            self.end_consult(&mut inner, id, Some("the colleague refused the call"));
             return Ok(());
         }
         let slot = Self::own_slot(&inner, user, id)?;
@@ -556,7 +665,7 @@ impl Sessions {
             && let Some(report) = slot.routed.clone()
         {
             // A refused offer goes back to the router; the caller keeps waiting.
-            Self::stop_ringing(&mut inner, id, user);
+            self.stop_ringing(&mut inner, id, user);
             (report.0)(Report::Refused {
                 call: id,
                 agent: user,
@@ -587,14 +696,18 @@ impl Sessions {
     }
 
     /// Attended transfer, step 1: ring `other` (an agent of the same tenant, signed in and
-    /// free) for a consultation about the agent's connected call.
-    pub fn consult(&self, user: Uuid, id: Uuid, other: Uuid) -> Result<(), DeskError> {
+    /// free) for a consultation about the agent's connected call. With `blind`, the caller
+    /// hears music at once and `other` takes the call when they answer (a blind transfer to
+    /// an agent); the agent keeps the call, on hold, until then, so a refusal or an offer
+    /// that rings out (after [`CONSULT_RING`]) gives it back to them.
+    pub fn consult(&self, user: Uuid, id: Uuid, other: Uuid, blind: bool) -> Result<(), DeskError> {
         let mut inner = self.lock();
         let slot = Self::own_slot(&inner, user, id)?;
-        if slot.bridge.is_none() {
-            return Err(refused("not_connected", "the call is not connected yet"));
-        }
-        if slot.consult.is_some() || slot.supervisor.is_some() {
+        let bridge = slot
+            .bridge
+            .clone()
+            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+        if !slot.is_alone() {
             return Err(refused("busy", "someone else is already on this call"));
         }
         let (tenant, from, to) = (slot.tenant, slot.from.clone(), slot.to.clone());
@@ -611,7 +724,7 @@ impl Sessions {
                     && d.connected_leg().is_some()
             })
             .ok_or_else(|| refused("unavailable", "that agent cannot take a call now"))?;
-        desk.call = Some(id);
+        self.occupy(desk, other, id, false);
         desk.send(ServerMessage::Incoming {
             call_id: id,
             from,
@@ -622,13 +735,44 @@ impl Sessions {
             ivr: details.ivr,
             contact: details.contact,
         });
-        if let Some(slot) = inner.calls.get_mut(&id) {
-            slot.consult = Some((other, None));
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return Ok(());
+        };
+        slot.consult = Some((other, None));
+        slot.blind = blind;
+        slot.consults += 1;
+        let attempt = slot.consults;
+        if blind {
+            let _ = bridge.send(BridgeCmd::Music(true));
+            let _ = bridge.send(BridgeCmd::Hold(true));
+            // The colleague's desk rings on; only the agent hears the transfer is under way.
+            let message = slot.message(id, "transferring");
+            if let Some(desk) = inner.desks.get(&user) {
+                desk.send(message);
+            }
         }
+        let this = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(CONSULT_RING).await;
+            this.consult_rang_out(id, other, attempt);
+        });
         Ok(())
     }
 
-    /// The consulted agent accepted: they and the agent talk, the caller hears music.
+    /// Nobody answered consultation `attempt` of call `id`: it ends.
+    fn consult_rang_out(&self, id: Uuid, other: Uuid, attempt: u64) {
+        let mut inner = self.lock();
+        let unanswered = inner
+            .calls
+            .get(&id)
+            .is_some_and(|s| s.consult == Some((other, None)) && s.consults == attempt);
+        if unanswered {
+            self.end_consult(&mut inner, id, Some("the colleague did not answer"));
+        }
+    }
+
+    /// The consulted agent accepted: they and the agent talk, the caller hears music. After
+    /// a blind transfer they take the call at once.
     fn join_consult(&self, inner: &mut Inner, user: Uuid, id: Uuid) -> Result<(), DeskError> {
         let (leg, laws) = inner
             .desks
@@ -641,6 +785,11 @@ impl Sessions {
         let Some(bridge) = slot.bridge.clone() else {
             return Err(refused("not_connected", "the call is not connected yet"));
         };
+        if slot.blind {
+            let _ = bridge.send(BridgeCmd::Hold(false));
+            self.hand_over(inner, id, user, (leg, laws), &bridge);
+            return Ok(());
+        }
         slot.consult = Some((user, Some(MonitorMode::Consult)));
         self.hub
             .attach(leg, Some((bridge.clone(), Party::Supervisor)));
@@ -666,8 +815,20 @@ impl Sessions {
         }
     }
 
-    /// The consultation ends without a transfer: the consulted agent leaves.
-    fn end_consult(&self, inner: &mut Inner, id: Uuid) {
+    /// Tell the call's agent why their transfer did not happen; the call is theirs again.
+    fn transfer_failed(inner: &Inner, id: Uuid, why: &str) {
+        if let Some(desk) = inner.calls.get(&id).and_then(|s| inner.desks.get(&s.agent)) {
+            desk.send(ServerMessage::Error {
+                code: "transfer_failed",
+                message: why.to_owned(),
+            });
+        }
+    }
+
+    /// The consultation ends without a transfer: the consulted agent leaves (`failed` says
+    /// why, unless the agent cancelled it). After a blind transfer the caller is the agent's
+    /// again.
+    fn end_consult(&self, inner: &mut Inner, id: Uuid, failed: Option<&str>) {
         let Some(slot) = inner.calls.get_mut(&id) else {
             return;
         };
@@ -675,23 +836,79 @@ impl Sessions {
             return;
         };
         let message = slot.message(id, "ended");
-        if let Some(bridge) = &slot.bridge
-            && joined.is_some()
-        {
-            let _ = bridge.send(BridgeCmd::Supervisor(None));
+        if let Some(bridge) = &slot.bridge {
+            if joined.is_some() {
+                let _ = bridge.send(BridgeCmd::Supervisor(None));
+            }
+            if std::mem::take(&mut slot.blind) {
+                let _ = bridge.send(BridgeCmd::Hold(false));
+            }
         }
         if let Some(desk) = inner.desks.get_mut(&other) {
-            desk.call = None;
+            self.free(desk, other);
             if let Some(leg) = desk.leg {
                 self.hub.attach(leg, None);
             }
             desk.send(message);
         }
         Self::tell(inner, id, "connected");
+        if let Some(why) = failed {
+            Self::transfer_failed(inner, id, why);
+        }
     }
 
-    /// The agent's step in an attended transfer: `Conference` (all three), `Transfer` (the
-    /// consulted agent takes the call) or `Cancel` (back to the caller).
+    /// `other` (consulted, or taking a blind transfer) becomes the call's agent, on `leg`;
+    /// the agent who had it is free, and the router and the record hear of it.
+    fn hand_over(
+        &self,
+        inner: &mut Inner,
+        id: Uuid,
+        other: Uuid,
+        (leg, laws): (LegId, Vec<Law>),
+        bridge: &UnboundedSender<BridgeCmd>,
+    ) {
+        let _ = bridge.send(BridgeCmd::Supervisor(None));
+        self.hub.attach(leg, Some((bridge.clone(), Party::Agent)));
+        let _ = bridge.send(BridgeCmd::AgentLeg(Some((leg, laws))));
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return;
+        };
+        let user = slot.agent;
+        slot.consult = None;
+        slot.blind = false;
+        slot.agent = other;
+        let (message, tenant) = (slot.message(id, "ended"), slot.tenant);
+        self.changed(
+            tenant,
+            DeskChange::HandedOver {
+                call: id,
+                from: user,
+                to: Some(other),
+            },
+        );
+        // The record names the agent who has the call now.
+        let store = self.store.clone();
+        tokio::spawn(async move {
+            let saved = async {
+                let mut db = store.tenant_tx(tenant).await?;
+                crate::store::call::assign_agent(&mut db, tenant, id, other).await?;
+                db.commit().await
+            }
+            .await;
+            if let Err(e) = saved {
+                tracing::error!(error = %e, call_id = %id, "noting a transfer on the record failed");
+            }
+        });
+        if let Some(desk) = inner.desks.get_mut(&user) {
+            self.free(desk, user);
+            if let Some(own) = desk.leg {
+                self.hub.attach(own, None);
+            }
+            desk.send(message);
+        }
+        Self::tell(inner, id, "connected");
+    }
+
     /// The agent dials out: their desk holds call `id` while it rings at the far end, and
     /// joins its bridge when it is answered. Refused when the desk has no media session or
     /// another call.
@@ -713,20 +930,8 @@ impl Sessions {
             return Err(refused("busy", "finish the current call first"));
         }
         desk.call = Some(id);
-        let slot = Slot {
-            tenant,
-            agent,
-            from: String::new(),
-            to: to.to_owned(),
-            events,
-            bridge: None,
-            supervisor: None,
-            consult: None,
-            routed: None,
-            also_ringing: Vec::new(),
-            details: OfferDetails::default(),
-            outbound: true,
-        };
+        let mut slot = Slot::new(tenant, agent, "", to, events, OfferDetails::default());
+        slot.outbound = true;
         desk.send(slot.message(id, "dialing"));
         inner.calls.insert(id, slot);
         Ok(())
@@ -745,7 +950,7 @@ impl Sessions {
             .bridge
             .clone()
             .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
-        if slot.consult.is_some() || slot.supervisor.is_some() {
+        if !slot.is_alone() {
             return Err(refused("busy", "someone else is on this call"));
         }
         if slot.routed.is_none() || slot.details.queue_id.is_none() {
@@ -764,7 +969,7 @@ impl Sessions {
         let _ = bridge.send(BridgeCmd::Hold(true));
         inner.waiting.insert(id, bridge);
         if let Some(desk) = inner.desks.get_mut(&user) {
-            desk.call = None;
+            self.free(desk, user);
             if let Some(leg) = desk.leg {
                 self.hub.attach(leg, None);
             }
@@ -773,14 +978,27 @@ impl Sessions {
         Ok(())
     }
 
+    /// The agent's step in an attended transfer, once the consulted agent has answered:
+    /// `Conference` (all three), `Transfer` (the consulted agent takes the call) or
+    /// `Cancel` (back to the caller; it also cancels a transfer that still rings).
     pub fn transfer_step(&self, user: Uuid, id: Uuid, step: TransferStep) -> Result<(), DeskError> {
         let mut inner = self.lock();
         let slot = Self::own_slot(&inner, user, id)?;
+        if let Some(leg) = slot.external {
+            if step != TransferStep::Cancel {
+                return Err(refused("no_consultation", "the transfer is still ringing"));
+            }
+            // The outside leg is cancelled; when it ends, the caller is the agent's again.
+            if let Some(outside) = inner.calls.get(&leg) {
+                let _ = outside.events.send(CallEvent::LocalHangup);
+            }
+            return Ok(());
+        }
         let (other, joined) = slot
             .consult
             .ok_or_else(|| refused("no_consultation", "no agent is consulted on this call"))?;
         if step == TransferStep::Cancel {
-            self.end_consult(&mut inner, id);
+            self.end_consult(&mut inner, id, None);
             return Ok(());
         }
         if joined.is_none() {
@@ -810,44 +1028,114 @@ impl Sessions {
                 ))));
                 Self::tell(&inner, id, "conference");
             }
-            TransferStep::Transfer => {
-                // The consulted agent becomes the call's agent; this one is free.
-                let _ = bridge.send(BridgeCmd::Supervisor(None));
-                self.hub.attach(leg, Some((bridge.clone(), Party::Agent)));
-                let _ = bridge.send(BridgeCmd::AgentLeg(Some((leg, laws))));
-                let (message, tenant) = match inner.calls.get_mut(&id) {
-                    Some(slot) => {
-                        slot.consult = None;
-                        slot.agent = other;
-                        (slot.message(id, "ended"), slot.tenant)
-                    }
-                    None => return Ok(()),
-                };
-                // The record names the agent who has the call now.
-                let store = self.store.clone();
-                tokio::spawn(async move {
-                    let saved = async {
-                        let mut db = store.tenant_tx(tenant).await?;
-                        crate::store::call::assign_agent(&mut db, tenant, id, other).await?;
-                        db.commit().await
-                    }
-                    .await;
-                    if let Err(e) = saved {
-                        tracing::error!(error = %e, call_id = %id, "noting a transfer on the record failed");
-                    }
-                });
-                if let Some(desk) = inner.desks.get_mut(&user) {
-                    desk.call = None;
-                    if let Some(own) = desk.leg {
-                        self.hub.attach(own, None);
-                    }
-                    desk.send(message);
-                }
-                Self::tell(&inner, id, "connected");
-            }
+            TransferStep::Transfer => self.hand_over(&mut inner, id, other, (leg, laws), &bridge),
             TransferStep::Cancel => {}
         }
         Ok(())
+    }
+
+    /// Blind transfer to an outside number, step 1: the caller hears music while call
+    /// `leg` (placed next through the trunk, see [`crate::api`]'s `transfer_to_number`) rings
+    /// `to`. When it answers, the two calls are patched together and the agent is free; when
+    /// it fails or the agent cancels, the caller is the agent's again.
+    pub fn transfer_out(
+        &self,
+        user: Uuid,
+        id: Uuid,
+        leg: Uuid,
+        to: &str,
+        events: UnboundedSender<CallEvent>,
+    ) -> Result<(), DeskError> {
+        let mut inner = self.lock();
+        let slot = Self::own_slot(&inner, user, id)?;
+        if slot.agent != user {
+            return Err(refused("no_such_call", "no such call on this desk"));
+        }
+        let bridge = slot
+            .bridge
+            .clone()
+            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+        if !slot.is_alone() {
+            return Err(refused("busy", "someone else is on this call"));
+        }
+        let tenant = slot.tenant;
+        let _ = bridge.send(BridgeCmd::Music(true));
+        let _ = bridge.send(BridgeCmd::Hold(true));
+        if let Some(slot) = inner.calls.get_mut(&id) {
+            slot.external = Some(leg);
+        }
+        let mut outside = Slot::new(tenant, user, "", to, events, OfferDetails::default());
+        outside.outbound = true;
+        outside.leg_of = Some(id);
+        inner.calls.insert(leg, outside);
+        Self::tell(&inner, id, "transferring");
+        Ok(())
+    }
+
+    /// The outside leg of a transfer answered: patch it to the caller's call and free the
+    /// agent.
+    fn patch(&self, inner: &mut Inner, leg: Uuid, id: Uuid, outside: UnboundedSender<BridgeCmd>) {
+        let caller = inner
+            .calls
+            .get(&id)
+            .filter(|s| s.external == Some(leg))
+            .and_then(|s| s.bridge.clone());
+        let Some(caller) = caller else {
+            // Cancelled, or the caller left, while it rang.
+            if let Some(slot) = inner.calls.get(&leg) {
+                let _ = slot.events.send(CallEvent::LocalHangup);
+            }
+            return;
+        };
+        if let Some(slot) = inner.calls.get_mut(&leg) {
+            slot.bridge = Some(outside.clone());
+            slot.patched = Some(id);
+        }
+        let _ = caller.send(BridgeCmd::AgentLeg(None));
+        let _ = caller.send(BridgeCmd::Patch(Some(outside.clone())));
+        let _ = outside.send(BridgeCmd::Patch(Some(caller.clone())));
+        let _ = caller.send(BridgeCmd::Hold(false));
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return;
+        };
+        slot.external = None;
+        slot.patched = Some(leg);
+        let (user, tenant, message) = (slot.agent, slot.tenant, slot.message(id, "ended"));
+        self.changed(
+            tenant,
+            DeskChange::HandedOver {
+                call: id,
+                from: user,
+                to: None,
+            },
+        );
+        if let Some(desk) = inner.desks.get_mut(&user)
+            && desk.call == Some(id)
+        {
+            self.free(desk, user);
+            if let Some(own) = desk.leg {
+                self.hub.attach(own, None);
+            }
+            desk.send(message);
+        }
+    }
+
+    /// The outside leg of a transfer of call `id` ended: after the patch the caller's call
+    /// ends too; before it, the caller is the agent's again.
+    fn outside_ended(inner: &mut Inner, leg: Uuid, id: Uuid) {
+        let Some(slot) = inner.calls.get_mut(&id) else {
+            return;
+        };
+        if slot.patched == Some(leg) {
+            let _ = slot.events.send(CallEvent::LocalHangup);
+        } else if slot.external == Some(leg) {
+            slot.external = None;
+            if let Some(bridge) = &slot.bridge {
+                let _ = bridge.send(BridgeCmd::Hold(false));
+            }
+            Self::tell(inner, id, "connected");
+            Self::transfer_failed(inner, id, "the number did not answer");
+        }
     }
 
     /// A supervisor starts, changes or stops (`None`) monitoring a call of their tenant.
@@ -918,6 +1206,10 @@ impl Sessions {
             inner.waiting.insert(id, bridge);
             return;
         };
+        if let Some(caller) = slot.leg_of {
+            self.patch(&mut inner, id, caller, bridge);
+            return;
+        }
         slot.bridge = Some(bridge.clone());
         let agent = slot.agent;
         let message = slot.message(id, "connected");
@@ -930,13 +1222,25 @@ impl Sessions {
         }
     }
 
-    /// Call `id` ended: free the agent and any supervisor.
+    /// Call `id` ended: free the agent and any supervisor; a call patched to it or ringing
+    /// for its transfer ends too.
     pub fn ended(&self, id: Uuid) {
         let mut inner = self.lock();
         inner.waiting.remove(&id);
         let Some(slot) = inner.calls.remove(&id) else {
             return;
         };
+        if let Some(caller) = slot.leg_of {
+            Self::outside_ended(&mut inner, id, caller);
+            return;
+        }
+        if let Some(outside) = slot
+            .patched
+            .or(slot.external)
+            .and_then(|leg| inner.calls.get(&leg))
+        {
+            let _ = outside.events.send(CallEvent::LocalHangup);
+        }
         let message = slot.message(id, "ended");
         let consulted = slot.consult.map(|(c, _)| c);
         for user in std::iter::once(slot.agent)
@@ -944,18 +1248,23 @@ impl Sessions {
             .chain(consulted)
             .chain(slot.also_ringing)
         {
-            if let Some(desk) = inner.desks.get_mut(&user) {
-                if desk.call == Some(id) {
-                    desk.call = None;
-                }
-                if desk.monitoring.is_some_and(|(c, _)| c == id) {
-                    desk.monitoring = None;
-                }
-                if let Some(leg) = desk.leg {
-                    self.hub.attach(leg, None);
-                }
-                desk.send(message.clone());
+            let Some(desk) = inner.desks.get_mut(&user) else {
+                continue;
+            };
+            // A desk that moved on (a transfer, a patch) is left alone.
+            let monitoring = desk.monitoring.is_some_and(|(c, _)| c == id);
+            if desk.call != Some(id) && !monitoring {
+                continue;
             }
+            if monitoring {
+                desk.monitoring = None;
+            } else {
+                self.free(desk, user);
+            }
+            if let Some(leg) = desk.leg {
+                self.hub.attach(leg, None);
+            }
+            desk.send(message.clone());
         }
     }
 }

@@ -84,6 +84,19 @@ async fn support_call(app: &TestApp, pause_ms: u64) -> (Caller, tokio::task::Joi
     (caller, call)
 }
 
+/// Wait (up to 5 s) until the router has `agent` in `state` in the support queue.
+async fn wait_support_state(app: &TestApp, agent: &str, state: &str) {
+    let mut seen = Value::Null;
+    for _ in 0..50 {
+        seen = support_state(app, agent).await;
+        if seen == state {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{agent} is {seen}, not {state}");
+}
+
 fn desk_ready() -> bool {
     e2e_dir().join("../web/dist/index.html").exists()
 }
@@ -262,13 +275,16 @@ async fn an_escalation_sends_the_caller_to_tier_2_with_their_card() {
     assert_eq!(record["queue_id"], tier2.as_str(), "{record}");
 }
 
-#[tokio::test]
-async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
-    assert!(desk_ready(), "build the desk first: scripts/build-web");
-    let _serial = SERIAL.lock().await;
-    let app = spawn_app().await;
-    // The carrier's proxy: sipp answers for the far end, whose RTP the test owns.
-    let callee = Caller::start(CALLER_TONE).await;
+/// The carrier's proxy for `acme`'s outbound calls: sipp answers one call for the far end,
+/// whose RTP (a `tone`) the test owns, and waits for Switchboard's BYE.
+async fn far_end(
+    app: &TestApp,
+    tone: f64,
+) -> (
+    Caller,
+    tokio::task::JoinHandle<std::io::Result<std::process::Output>>,
+) {
+    let callee = Caller::start(tone).await;
     let proxy_port = free_media_port();
     let mut cmd = std::process::Command::new("sipp");
     cmd.arg("-sf")
@@ -294,6 +310,15 @@ async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
         )
         .await;
     assert_eq!(resp.status(), StatusCode::CREATED);
+    (callee, far_end)
+}
+
+#[tokio::test]
+async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let (callee, far_end) = far_end(&app, CALLER_TONE).await;
 
     let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", false).await;
     agent.fill("Number to call", "(555) 010-7777").await;
@@ -331,6 +356,123 @@ async fn an_agent_dials_out_through_the_tenants_trunk_then_wraps_up() {
         record["agent_id"],
         app.user_id("acme", "agent1@acme.example").await.as_str()
     );
+}
+
+#[tokio::test]
+async fn a_blind_transfer_to_an_outside_number_joins_the_caller_to_it_and_frees_the_agent() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let (callee, far_end) = far_end(&app, SUPERVISOR_TONE).await;
+    let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
+    let (caller, call) = support_call(&app, 14_000).await;
+    agent.wait_button("Answer").await;
+    agent.click("button", "Answer").await;
+    agent.wait_button("Hang up").await;
+
+    agent.fill("Number to transfer to", "(555) 010-7777").await;
+    agent.click("button", "Transfer to number").await;
+    // Once the far end answers, the agent is free (wrap-up) and the two parties talk.
+    agent.wait_text("Wrap-up").await;
+    let agent_id = app.user_id("acme", "agent1@acme.example").await;
+    wait_support_state(&app, &agent_id, "wrap_up").await;
+    let heard = caller.listen(1500).await;
+    assert!(
+        tone_level(&heard, SUPERVISOR_TONE) > 1000.0,
+        "the caller hears the far end: {}",
+        tone_level(&heard, SUPERVISOR_TONE)
+    );
+    assert!(tone_level(&heard, AGENT_TONE) < 300.0, "and not the agent");
+    let heard = callee.listen(1500).await;
+    assert!(
+        tone_level(&heard, CALLER_TONE) > 1000.0,
+        "the far end hears the caller: {}",
+        tone_level(&heard, CALLER_TONE)
+    );
+    // The caller hangs up; the far end's call ends with it.
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    let out = far_end.await.expect("join").expect("sipp runs");
+    assert!(
+        out.status.success(),
+        "the far end was hung up: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let admin = app.token("acme", "admin").await;
+    let mut leg = Value::Null;
+    for _ in 0..50 {
+        let (_, calls) = app
+            .get_json("/api/v1/calls?direction=outbound", &admin)
+            .await;
+        leg = calls["items"][0].clone();
+        if leg["ended_at"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(leg["to_number"], "+15550107777", "{leg}");
+    assert_eq!(leg["hangup_cause"], "answered", "{leg}");
+    assert_eq!(
+        leg["agent_id"],
+        agent_id.as_str(),
+        "the agent who transferred: {leg}"
+    );
+}
+
+#[tokio::test]
+async fn a_blind_transfer_to_a_colleague_comes_back_when_refused_and_goes_through_when_answered() {
+    assert!(desk_ready(), "build the desk first: scripts/build-web");
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    let first_id = app.user_id("acme", "agent1@acme.example").await;
+    let second_id = app.user_id("acme", "agent2@acme.example").await;
+    let mut first = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
+    let mut second = open_desk(&app, SUPERVISOR_TONE, "acme", "agent2", false).await;
+    let (caller, call) = support_call(&app, 20_000).await;
+    first.wait_button("Answer").await;
+    first.click("button", "Answer").await;
+    first.wait_button("Hang up").await;
+    second.click("button", "Available").await;
+    wait_support_state(&app, &second_id, "available").await;
+
+    // Refused: the call is the first agent's again, and they hear why.
+    first.select("Colleague", &second_id).await;
+    first.click("button", "Transfer to colleague").await;
+    first.wait_text("Transferring").await;
+    second.wait_button("Answer").await;
+    // A desk ringing with a colleague's transfer is offered no queue call.
+    wait_support_state(&app, &second_id, "busy").await;
+    second.click("button", "Refuse").await;
+    first.wait_text("transfer_failed").await;
+    first.wait_button("Transfer to colleague").await;
+    let heard = caller.listen(1500).await;
+    assert!(
+        tone_level(&heard, AGENT_TONE) > 1000.0,
+        "the caller hears the first agent again: {}",
+        tone_level(&heard, AGENT_TONE)
+    );
+    wait_support_state(&app, &second_id, "available").await;
+
+    // Answered: the second agent has the call and Alice's card; the first wraps up.
+    first.click("button", "Transfer to colleague").await;
+    second.wait_button("Answer").await;
+    let text = second.page_text().await;
+    assert!(text.contains("Alice Johnson"), "{text}");
+    second.click("button", "Answer").await;
+    second.wait_button("Hang up").await;
+    first.wait_text("Wrap-up").await;
+    wait_support_state(&app, &first_id, "wrap_up").await;
+    wait_support_state(&app, &second_id, "on_call").await;
+    let heard = caller.listen(1500).await;
+    assert!(
+        tone_level(&heard, SUPERVISOR_TONE) > 1000.0,
+        "the caller hears the second agent: {}",
+        tone_level(&heard, SUPERVISOR_TONE)
+    );
+    assert!(tone_level(&heard, AGENT_TONE) < 300.0, "and not the first");
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    second.wait_text("Wrap-up").await;
+    let record = ended_call(&app).await;
+    assert_eq!(record["agent_id"], second_id.as_str(), "{record}");
 }
 
 #[tokio::test]
