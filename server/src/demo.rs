@@ -302,7 +302,7 @@ async fn seed_queues(
     Ok((support, tier2))
 }
 
-/// Disposition codes and a script for each queue, in the tenant's language.
+/// Disposition codes, break reasons and a script for each queue, in the tenant's language.
 async fn seed_desk(
     conn: &mut sqlx::PgConnection,
     tenant: TenantId,
@@ -321,6 +321,13 @@ async fn seed_desk(
         let label = if bg { bg_label } else { en };
         desk::insert_disposition(conn, tenant, new_id(), code, label, None).await?;
     }
+    // The built-in break reasons and one of the tenant's own.
+    let mut breaks = desk::default_break_reasons();
+    breaks.push(desk::BreakReason {
+        code: "coaching".into(),
+        label: if bg { "Коучинг" } else { "Coaching" }.into(),
+    });
+    desk::set_break_reasons(conn, tenant, &breaks).await?;
     let (greeting, body, greeting2, body2) = if bg {
         (
             "Добър ден, {contact.name}! Аз съм {agent.name} от поддръжката.",

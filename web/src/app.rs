@@ -58,6 +58,8 @@ pub struct Desk {
     pub history: RwSignal<Vec<Value>>,
     pub scripts: RwSignal<Vec<Value>>,
     pub dispositions: RwSignal<Vec<Value>>,
+    /// The tenant's break reasons (`code`, `label`), in order.
+    pub breaks: RwSignal<Vec<Value>>,
     /// The tenant's queues and colleagues (`/desk/directory`), for transfers.
     pub directory: RwSignal<Value>,
     pub mic: RwSignal<String>,
@@ -86,6 +88,7 @@ impl Desk {
             history: RwSignal::new(Vec::new()),
             scripts: RwSignal::new(Vec::new()),
             dispositions: RwSignal::new(Vec::new()),
+            breaks: RwSignal::new(Vec::new()),
             directory: RwSignal::new(Value::Null),
             mic: RwSignal::new(api::stored("mic").unwrap_or_default()),
             headset: RwSignal::new(api::stored("headset").unwrap_or_default()),
@@ -95,6 +98,22 @@ impl Desk {
 
     fn t(&self, key: &str) -> &'static str {
         self.lang.get().t(key)
+    }
+
+    /// A state's reason in words: the built-in ones in the agent's language, the tenant's
+    /// own break reasons by their label.
+    fn reason_text(&self, code: &str) -> String {
+        match code {
+            "missed" | "disconnected" | "lunch" | "training" | "meeting" => self.t(code).to_owned(),
+            _ => self
+                .breaks
+                .get()
+                .iter()
+                .find(|b| b["code"] == code)
+                .and_then(|b| b["label"].as_str())
+                .unwrap_or(code)
+                .to_owned(),
+        }
     }
 
     fn token(&self) -> Option<String> {
@@ -247,6 +266,10 @@ async fn open_session(desk: Desk, token: String) {
     desk.session.set(Some(session));
     if let Ok(list) = request("GET", "/dispositions", Some(&token), None).await {
         desk.dispositions
+            .set(list.as_array().cloned().unwrap_or_default());
+    }
+    if let Ok(list) = request("GET", "/break-reasons", Some(&token), None).await {
+        desk.breaks
             .set(list.as_array().cloned().unwrap_or_default());
     }
     if let Ok(list) = request("GET", "/scripts", Some(&token), None).await {
@@ -498,21 +521,28 @@ fn duration_text(ms: f64) -> String {
 #[component]
 fn StatusBar() -> impl IntoView {
     let desk = desk();
-    let reason = RwSignal::new("lunch".to_owned());
+    // The chosen break reason; none chosen: the tenant's first.
+    let reason = RwSignal::new(String::new());
+    let chosen_reason = move || {
+        let r = reason.get_untracked();
+        if r.is_empty() {
+            desk.breaks
+                .get_untracked()
+                .first()
+                .and_then(|b| b["code"].as_str())
+                .unwrap_or("lunch")
+                .to_owned()
+        } else {
+            r
+        }
+    };
     let state_text = move || {
         let (state, why) = desk.agent_state.get();
-        let mut text = desk.t(&state).to_owned();
-        if let Some(why) = why {
-            let why_text = match why.as_str() {
-                "missed" | "disconnected" | "lunch" | "training" | "meeting" => desk.t(&why),
-                _ => "",
-            };
-            text = format!(
-                "{text} ({})",
-                if why_text.is_empty() { &why } else { why_text }
-            );
+        let text = desk.t(&state);
+        match why {
+            Some(why) => format!("{text} ({})", desk.reason_text(&why)),
+            None => text.to_owned(),
         }
-        text
     };
     let quality = move || {
         desk.quality.get().map(|(mos, jitter, loss)| {
@@ -553,12 +583,14 @@ fn StatusBar() -> impl IntoView {
                 {move || desk.t("available")}</button>
             <label>{move || desk.t("reason")} " "
                 <select aria-label=move || desk.t("reason") prop:value=move || reason.get() on:change=move |e| reason.set(event_target_value(&e))>
-                    <option value="lunch">{move || desk.t("lunch")}</option>
-                    <option value="training">{move || desk.t("training")}</option>
-                    <option value="meeting">{move || desk.t("meeting")}</option>
+                    {move || desk.breaks.get().into_iter().map(|b| {
+                        let code = b["code"].as_str().unwrap_or_default().to_owned();
+                        let text = desk.reason_text(&code);
+                        view! { <option value=code>{text}</option> }
+                    }).collect_view()}
                 </select>
             </label>
-            <button on:click=move |_| socket::send(&Command::State("break", Some(reason.get_untracked())))>
+            <button on:click=move |_| socket::send(&Command::State("break", Some(chosen_reason())))>
                 {move || desk.t("break")}</button>
             <button on:click=move |_| socket::send(&Command::State("offline", None))>
                 {move || desk.t("offline")}</button>

@@ -1,5 +1,5 @@
 //! What the agent desktop needs besides calls and contacts: disposition codes
-//! (`/api/v1/dispositions`), call scripts per queue (`/api/v1/scripts`), the wrap-up of a call
+//! (`/api/v1/dispositions`), break reasons (`/api/v1/break-reasons`), call scripts per queue (`/api/v1/scripts`), the wrap-up of a call
 //! (`POST /api/v1/calls/{id}/wrap-up`) and a contact's call history
 //! (`GET /api/v1/contacts/{id}/calls`). Agents read; tenant admins write the codes and
 //! scripts; an agent wraps up their own calls, supervisors any call.
@@ -20,13 +20,14 @@ use super::error::{ApiError, Validator};
 use super::extract::{ApiJson, ApiPath, ClientAddr, IdPath};
 use crate::auth::Principal;
 use crate::domain::{Role, check_text};
-use crate::store::desk::{self, Disposition, HistoryItem, Script, WrapUp};
+use crate::store::desk::{self, BreakReason, Disposition, HistoryItem, Script, WrapUp};
 use crate::store::{audit, contact, is_unique_violation, new_id, queue};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_dispositions, create_disposition))
         .routes(routes!(delete_disposition))
+        .routes(routes!(list_break_reasons, put_break_reasons))
         .routes(routes!(list_scripts))
         .routes(routes!(put_script, delete_script))
         .routes(routes!(wrap_up))
@@ -142,12 +143,7 @@ async fn create_disposition(
     let tenant = principal.require(Role::TenantAdmin)?;
     let mut v = Validator::default();
     let code = body.code.trim();
-    if code.is_empty()
-        || code.len() > 40
-        || !code
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
+    if !is_code(code) {
         v.add("code", "1-40 letters, digits, - or _");
     }
     let label = v.check("label", check_text(&body.label, 100));
@@ -184,6 +180,76 @@ async fn create_disposition(
     audit::record(&mut tx, &record).await?;
     tx.commit().await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+/// A code as the desk's lists take them: 1-40 letters, digits, `-` or `_`.
+fn is_code(code: &str) -> bool {
+    !code.is_empty()
+        && code.len() <= 40
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+}
+
+#[utoipa::path(get, path = "/break-reasons", tag = "desk",
+    responses((status = 200, body = Vec<BreakReason>)))]
+async fn list_break_reasons(
+    State(state): State<AppState>,
+    principal: Principal,
+) -> Result<axum::Json<Vec<BreakReason>>, ApiError> {
+    let tenant = principal.require(Role::Agent)?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    let list = desk::break_reasons(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(axum::Json(list))
+}
+
+/// Set the tenant's break reasons, in the order agents see them (at most 20; an empty list
+/// brings back the built-in lunch, training and meeting).
+#[utoipa::path(put, path = "/break-reasons", tag = "desk", request_body = Vec<BreakReason>,
+    responses((status = 200, body = Vec<BreakReason>), (status = 422, body = super::error::Problem)))]
+async fn put_break_reasons(
+    State(state): State<AppState>,
+    principal: Principal,
+    ClientAddr(addr): ClientAddr,
+    ApiJson(body): ApiJson<Vec<BreakReason>>,
+) -> Result<axum::Json<Vec<BreakReason>>, ApiError> {
+    let tenant = principal.require(Role::TenantAdmin)?;
+    let mut v = Validator::default();
+    if body.len() > 20 {
+        v.add("reasons", "at most 20");
+    }
+    let mut reasons: Vec<BreakReason> = Vec::with_capacity(body.len());
+    for (i, r) in body.iter().enumerate() {
+        let code = r.code.trim();
+        if !is_code(code) {
+            v.add(&format!("{i}.code"), "1-40 letters, digits, - or _");
+        } else if reasons.iter().any(|seen| seen.code == code) {
+            v.add(&format!("{i}.code"), "listed twice");
+        }
+        if let Some(label) = v.check(&format!("{i}.label"), check_text(&r.label, 50)) {
+            reasons.push(BreakReason {
+                code: code.to_owned(),
+                label,
+            });
+        }
+    }
+    v.finish()?;
+    let mut tx = state.store.tenant_tx(tenant).await?;
+    desk::set_break_reasons(&mut tx, tenant, &reasons).await?;
+    let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+    let record = entry(
+        &principal,
+        addr,
+        "break_reasons.set",
+        "tenant",
+        Some(tenant.0),
+        json!({ "codes": codes }),
+    );
+    audit::record(&mut tx, &record).await?;
+    let list = desk::break_reasons(&mut tx, tenant).await?;
+    tx.commit().await?;
+    Ok(axum::Json(list))
 }
 
 #[utoipa::path(delete, path = "/dispositions/{id}", tag = "desk", params(("id" = Uuid, Path)),

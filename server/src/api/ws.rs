@@ -132,6 +132,9 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                             Ok(ClientMessage::TransferToNumber { call_id, to }) => {
                                 transfer_to_number(&state, &sessions, &user, call_id, &to).await
                             }
+                            Ok(ClientMessage::State { state: wanted, reason }) => {
+                                own_state(&state, &user, &wanted, reason).await
+                            }
                             Ok(ClientMessage::ForceState { user_id, state: wanted, reason }) => {
                                 force_state(&state, &user, user_id, &wanted, reason).await
                             }
@@ -386,6 +389,41 @@ async fn transfer_to_queue(
     }
 }
 
+/// The agent chooses their state; a break names one of the tenant's break reasons.
+async fn own_state(
+    state: &AppState,
+    user: &User,
+    wanted: &str,
+    reason: Option<String>,
+) -> Option<ServerMessage> {
+    if wanted == "break" {
+        let reasons = async {
+            let mut tx = state.store.tenant_tx(user.tenant).await?;
+            let list = crate::store::desk::break_reasons(&mut tx, user.tenant).await?;
+            tx.commit().await?;
+            Ok::<_, sqlx::Error>(list)
+        }
+        .await;
+        let Ok(reasons) = reasons else {
+            return Some(error("unavailable", "the break reasons cannot be read now"));
+        };
+        if !reasons.iter().any(|r| Some(&r.code) == reason.as_ref()) {
+            let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
+            return Some(error(
+                "bad_state",
+                format!("a break's reason is one of {}", codes.join(", ")),
+            ));
+        }
+    }
+    match set_state(state.routers.as_ref(), user, wanted, reason) {
+        Ok(reply) => reply,
+        Err(e) => Some(ServerMessage::Error {
+            code: e.code,
+            message: e.message,
+        }),
+    }
+}
+
 /// A supervisor sets an agent of their tenant available, on a break or offline.
 async fn force_state(
     state: &AppState,
@@ -474,8 +512,8 @@ async fn handle(
         | ClientMessage::TransferToQueue { .. }
         | ClientMessage::ForceState { .. }
         | ClientMessage::TransferToNumber { .. }
+        | ClientMessage::State { .. }
         | ClientMessage::Dial { .. } => Ok(None),
-        ClientMessage::State { state, reason } => set_state(routing, user, &state, reason),
         ClientMessage::ExtendWrapUp { secs } => match routing {
             Some(routing) if (1..=600).contains(&secs) => {
                 routing.extend_wrap_up(user.tenant, user.id, Duration::from_secs(u64::from(secs)));

@@ -71,6 +71,75 @@ pub async fn delete_disposition(
     Ok(done.rows_affected() == 1)
 }
 
+/// A reason an agent gives for a break.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BreakReason {
+    /// Short and stable, e.g. `lunch` (letters, digits, `-`, `_`; up to 40): what the agent's
+    /// state records.
+    pub code: String,
+    /// What agents see, e.g. "Coaching session". The desk shows the built-in codes (`lunch`,
+    /// `training`, `meeting`) in the agent's language.
+    pub label: String,
+}
+
+/// The built-in reasons of a tenant that has set none.
+pub fn default_break_reasons() -> Vec<BreakReason> {
+    [
+        ("lunch", "Lunch"),
+        ("training", "Training"),
+        ("meeting", "Meeting"),
+    ]
+    .into_iter()
+    .map(|(code, label)| BreakReason {
+        code: code.into(),
+        label: label.into(),
+    })
+    .collect()
+}
+
+/// The tenant's break reasons in order (the built-in ones when it has none).
+pub async fn break_reasons(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+) -> Result<Vec<BreakReason>, sqlx::Error> {
+    let set = sqlx::query_as!(
+        BreakReason,
+        "select code, label from break_reason where tenant_id = $1 order by position limit 100",
+        tenant.0
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(if set.is_empty() {
+        default_break_reasons()
+    } else {
+        set
+    })
+}
+
+/// Replace the tenant's break reasons (none: back to the built-in ones).
+pub async fn set_break_reasons(
+    conn: &mut PgConnection,
+    tenant: TenantId,
+    reasons: &[BreakReason],
+) -> Result<(), sqlx::Error> {
+    sqlx::query!("delete from break_reason where tenant_id = $1", tenant.0)
+        .execute(&mut *conn)
+        .await?;
+    for (position, r) in (0i32..).zip(reasons) {
+        sqlx::query!(
+            "insert into break_reason (tenant_id, code, label, position) values ($1, $2, $3, $4)",
+            tenant.0,
+            r.code,
+            r.label,
+            position
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
 /// The call script of a queue.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Script {

@@ -69,6 +69,7 @@ async fn the_openapi_document_describes_the_routes() {
         "/api/v1/queues/{id}/stats",
         "/api/v1/users/{id}/states",
         "/api/v1/dispositions",
+        "/api/v1/break-reasons",
         "/api/v1/scripts",
         "/api/v1/calls/{id}/wrap-up",
         "/api/v1/contacts/{id}/calls",

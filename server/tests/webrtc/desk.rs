@@ -480,6 +480,21 @@ async fn a_supervisor_listens_in_from_the_desk_and_puts_an_agent_on_a_break() {
     assert!(desk_ready(), "build the desk first: scripts/build-web");
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
+    // The tenant's own break reasons.
+    let admin = app.token("acme", "admin").await;
+    let reasons = json!([
+        { "code": "lunch", "label": "Lunch" },
+        { "code": "coaching", "label": "Coaching session" }
+    ]);
+    let resp = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/break-reasons",
+            &admin,
+            Some(reasons),
+        )
+        .await;
+    assert_eq!(resp.status(), StatusCode::OK);
     let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
     let mut supervisor = open_desk(&app, SUPERVISOR_TONE, "acme", "supervisor", false).await;
 
@@ -507,6 +522,10 @@ async fn a_supervisor_listens_in_from_the_desk_and_puts_an_agent_on_a_break() {
     agent.wait_text("Wrap-up").await;
     supervisor.click("button", "Put on break").await;
     agent.wait_text("Not ready (supervisor)").await;
+    // Alex picks one of the tenant's reasons.
+    agent.select("Reason", "coaching").await;
+    agent.click("button", "Break").await;
+    agent.wait_text("Not ready (Coaching session)").await;
 }
 
 /// A load script, not a test (run it with `cargo test -p switchboard --test webrtc -- --ignored

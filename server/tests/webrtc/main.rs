@@ -1103,6 +1103,83 @@ async fn an_agent_whose_desk_stays_gone_past_the_grace_is_made_not_ready() {
 }
 
 #[tokio::test]
+async fn a_break_takes_one_of_the_tenants_reasons() {
+    let app = spawn_app().await;
+    let admin = app.token("acme", "admin").await;
+    let token = app.token("acme", "agent1").await;
+    let (status, seeded) = app.get_json("/api/v1/break-reasons", &token).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        seeded[0]["code"], "lunch",
+        "the built-in ones first: {seeded}"
+    );
+    assert_eq!(
+        seeded[3]["code"], "coaching",
+        "then the demo's own: {seeded}"
+    );
+    let mut ws = desk_socket(&app, &token).await;
+    let send = |state: &str, reason: &str| {
+        Message::text(json!({ "type": "state", "state": state, "reason": reason }).to_string())
+    };
+    ws.send(send("break", "retraining")).await.expect("send");
+    let refused = next_json(&mut ws).await;
+    assert_eq!(refused["code"], "bad_state", "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("lunch"),
+        "the error lists the codes: {refused}"
+    );
+
+    // The admin sets the tenant's own list; agents can only read it.
+    let reasons = json!([
+        { "code": "retraining", "label": "Retraining" },
+        { "code": "lunch", "label": "Lunch" }
+    ]);
+    for (who, status) in [(&token, StatusCode::FORBIDDEN), (&admin, StatusCode::OK)] {
+        let resp = app
+            .call(
+                reqwest::Method::PUT,
+                "/api/v1/break-reasons",
+                who,
+                Some(reasons.clone()),
+            )
+            .await;
+        assert_eq!(resp.status(), status);
+    }
+    let bad = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/v1/break-reasons",
+            &admin,
+            Some(json!([{ "code": "a b", "label": "" }, { "code": "x", "label": "X" }, { "code": "x", "label": "Y" }])),
+        )
+        .await;
+    assert_eq!(bad.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (_, list) = app.get_json("/api/v1/break-reasons", &token).await;
+    assert_eq!(list, reasons, "a refused list changed nothing");
+    let (_, other) = app
+        .get_json(
+            "/api/v1/break-reasons",
+            &app.token("globex", "agent1").await,
+        )
+        .await;
+    assert_eq!(
+        other[0]["code"], "lunch",
+        "another tenant keeps its own: {other}"
+    );
+
+    ws.send(send("break", "retraining")).await.expect("send");
+    let changed = next_json(&mut ws).await;
+    assert_eq!(
+        (changed["type"].as_str(), changed["reason"].as_str()),
+        (Some("agent_state"), Some("retraining")),
+        "{changed}"
+    );
+}
+
+#[tokio::test]
 async fn a_forged_token_gets_no_desk() {
     let app = spawn_app().await;
     let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
