@@ -4,10 +4,12 @@
 //! - `api`: the REST API and the session's tokens;
 //! - `media` (+ `media.js`): the microphone, the peer connection, the ringtone;
 //! - `i18n`: every string in English, Bulgarian and Russian;
-//! - `app`: the components, fed by signals.
+//! - `app`: the components, fed by signals;
+//! - `heap`: the allocator, counting what the desk holds.
 
 mod api;
 mod app;
+mod heap;
 mod i18n;
 mod media;
 mod socket;

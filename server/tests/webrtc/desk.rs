@@ -548,6 +548,7 @@ async fn shift() {
     let mut agent = open_desk(&app, AGENT_TONE, "acme", "agent1", true).await;
     let memory = "JSON.stringify({ js: performance.memory.usedJSHeapSize, \
         wasm: window.switchboardWasm.memory.buffer.byteLength, \
+        held: window.switchboardWasm.heapBytes(), \
         nodes: document.getElementsByTagName('*').length })";
     let started = std::time::Instant::now();
     eprintln!("figure: shift start {}", agent.eval(memory).await);

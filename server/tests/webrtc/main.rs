@@ -404,13 +404,17 @@ fn sipp_to(
     })
 }
 
-/// A free even UDP port with the next one free too (sipp's media port and RTCP).
+/// A free even UDP port with the next one free too (sipp's ports, media and RTCP), from
+/// 30000-32767: above the server's RTP range and below the ephemeral ports, which browsers
+/// and WebRTC legs take at any moment (a port of that range, found free, could be gone by
+/// the time sipp binds it).
 fn free_media_port() -> u16 {
+    static NEXT: std::sync::atomic::AtomicU16 = std::sync::atomic::AtomicU16::new(0);
+    let start = (std::process::id() % 1000) as u16 * 2;
     loop {
-        let s = std::net::UdpSocket::bind("127.0.0.1:0").expect("bind");
-        let p = s.local_addr().expect("addr").port();
-        if p.is_multiple_of(2)
-            && p < 65000
+        let step = NEXT.fetch_add(2, std::sync::atomic::Ordering::Relaxed);
+        let p = 30000 + (start + step) % 2766;
+        if std::net::UdpSocket::bind(("127.0.0.1", p)).is_ok()
             && std::net::UdpSocket::bind(("127.0.0.1", p + 1)).is_ok()
         {
             return p;
