@@ -223,9 +223,9 @@ async fn put_break_reasons(
     for (i, r) in body.iter().enumerate() {
         let code = r.code.trim();
         if !is_code(code) {
-            v.add(&format!("{i}.code"), "1-40 letters, digits, - or _");
+            v.add(format!("{i}.code"), "1-40 letters, digits, - or _");
         } else if reasons.iter().any(|seen| seen.code == code) {
-            v.add(&format!("{i}.code"), "listed twice");
+            v.add(format!("{i}.code"), "listed twice");
         }
         if let Some(label) = v.check(&format!("{i}.label"), check_text(&r.label, 50)) {
             reasons.push(BreakReason {
