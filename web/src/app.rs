@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
+use leptos::reactive::graph::{ReactiveNode, Source};
 use leptos::task::spawn_local;
 use serde_json::{Value, json};
 
@@ -98,6 +99,39 @@ impl Desk {
 
     fn t(&self, key: &str) -> &'static str {
         self.lang.get().t(key)
+    }
+
+    /// Leptos 0.8 keeps an entry in a signal's subscriber list for every effect that read it,
+    /// even after the effect is gone, and each entry holds on to about 50 bytes. The views of
+    /// one call create and drop dozens of such effects (every `move || desk.t(..)` of the
+    /// softphone, the transfer box, the wrap-up), so a page that never compacts grows about
+    /// 4 KB a call. When a call ends, every long-lived signal marks its live subscribers to run
+    /// again (each subscribes anew when it does) and drops the list, dead entries with it.
+    fn compact(&self) {
+        fn renew<T: Send + Sync + 'static>(signal: RwSignal<T>) {
+            signal.mark_dirty();
+            signal.clear_subscribers();
+        }
+        renew(self.lang);
+        renew(self.session);
+        renew(self.media);
+        renew(self.agent_state);
+        renew(self.since);
+        renew(self.now);
+        renew(self.call);
+        renew(self.wrap);
+        renew(self.quality);
+        renew(self.replaced);
+        renew(self.error);
+        renew(self.contact);
+        renew(self.history);
+        renew(self.scripts);
+        renew(self.dispositions);
+        renew(self.breaks);
+        renew(self.directory);
+        renew(self.mic);
+        renew(self.headset);
+        renew(self.ringer);
     }
 
     /// A state's reason in words: the built-in ones in the agent's language, the tenant's
@@ -402,6 +436,7 @@ fn on_event(desk: Desk, event: Event) {
                 if let Some(c) = ended.filter(|c| c.state != "ringing") {
                     desk.wrap.set(Some(c.offer));
                 }
+                desk.compact();
             } else {
                 desk.call.update(|c| {
                     if let Some(c) = c {
@@ -812,13 +847,17 @@ fn Customer() -> impl IntoView {
     let email = RwSignal::new(String::new());
     let notes = RwSignal::new(String::new());
     let saved = RwSignal::new(false);
-    Effect::new(move |_| {
+    // A new card fills the form; the same card again (a re-run) leaves edits alone.
+    Effect::new(move |shown: Option<Option<Value>>| {
         let c = desk.contact.get();
-        name.set(field(&c, "name"));
-        company.set(field(&c, "company"));
-        email.set(field(&c, "email"));
-        notes.set(field(&c, "notes"));
-        saved.set(false);
+        if shown.as_ref() != Some(&c) {
+            name.set(field(&c, "name"));
+            company.set(field(&c, "company"));
+            email.set(field(&c, "email"));
+            notes.set(field(&c, "notes"));
+            saved.set(false);
+        }
+        c
     });
     let caller = move || {
         desk.call
