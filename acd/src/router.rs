@@ -724,12 +724,7 @@ impl Router {
         call: CallId,
         agent: AgentId,
     ) -> Result<(), RouterError> {
-        let c = self.calls.get(&call).ok_or(RouterError::UnknownCall)?;
-        if !c.offered.contains(&agent) {
-            return Err(RouterError::NotOffered);
-        }
-        self.decline(now, call, agent, Declined::Refused);
-        Ok(())
+        self.decline_offer(now, call, agent, Declined::Refused)
     }
 
     /// The agent's desk was on another call when the offer reached it (a race with a call
@@ -741,11 +736,22 @@ impl Router {
         call: CallId,
         agent: AgentId,
     ) -> Result<(), RouterError> {
+        self.decline_offer(now, call, agent, Declined::Busy)
+    }
+
+    /// An offer ringing now is not taken, for `why`.
+    fn decline_offer(
+        &mut self,
+        now: Instant,
+        call: CallId,
+        agent: AgentId,
+        why: Declined,
+    ) -> Result<(), RouterError> {
         let c = self.calls.get(&call).ok_or(RouterError::UnknownCall)?;
         if !c.offered.contains(&agent) {
             return Err(RouterError::NotOffered);
         }
-        self.decline(now, call, agent, Declined::Busy);
+        self.decline(now, call, agent, why);
         Ok(())
     }
 

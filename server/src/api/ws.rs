@@ -250,22 +250,12 @@ async fn dial(
     let id = crate::store::new_id();
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
     if let Err(e) = sessions.dialing(id, user.tenant, user.id, number.as_str(), events.clone()) {
-        return Some(ServerMessage::Error {
-            code: e.code,
-            message: e.message,
-        });
+        return Some(e.into());
     }
-    let request = crate::telephony::DialRequest {
-        tenant: user.tenant,
-        to: number,
-        from: None,
-        destination: crate::telephony::routing::Destination::Agent(user.id),
-        trunk: None,
-        id: Some(id),
-        agent: Some(user.id),
-        events: Some((events, events_rx)),
-    };
-    match control.dial(request).await {
+    match control
+        .dial(desk_dial(user, number, id, events, events_rx))
+        .await
+    {
         Ok(_) => {
             tracing::info!(user_id = %user.id, call_id = %id, "an agent dials out");
             routing.set_state(
@@ -280,6 +270,27 @@ async fn dial(
             sessions.ended(id);
             Some(error("dial_failed", e.to_string()))
         }
+    }
+}
+
+/// A call the agent's desk places through the tenant's trunk (with its caller ID), as record
+/// `id`, reporting to `events`; the agent is named on the record.
+fn desk_dial(
+    user: &User,
+    to: crate::domain::PhoneNumber,
+    id: Uuid,
+    events: tokio::sync::mpsc::UnboundedSender<switchboard_sip::call::Event>,
+    events_rx: tokio::sync::mpsc::UnboundedReceiver<switchboard_sip::call::Event>,
+) -> crate::telephony::DialRequest {
+    crate::telephony::DialRequest {
+        tenant: user.tenant,
+        to,
+        from: None,
+        destination: crate::telephony::routing::Destination::Agent(user.id),
+        trunk: None,
+        id: Some(id),
+        agent: Some(user.id),
+        events: Some((events, events_rx)),
     }
 }
 
@@ -323,22 +334,12 @@ async fn transfer_to_number(
     let leg = crate::store::new_id();
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
     if let Err(e) = sessions.transfer_out(user.id, call, leg, number.as_str(), events.clone()) {
-        return Some(ServerMessage::Error {
-            code: e.code,
-            message: e.message,
-        });
+        return Some(e.into());
     }
-    let request = crate::telephony::DialRequest {
-        tenant: user.tenant,
-        to: number,
-        from: None,
-        destination: crate::telephony::routing::Destination::Agent(user.id),
-        trunk: None,
-        id: Some(leg),
-        agent: Some(user.id),
-        events: Some((events, events_rx)),
-    };
-    match control.dial(request).await {
+    match control
+        .dial(desk_dial(user, number, leg, events, events_rx))
+        .await
+    {
         Ok(_) => {
             tracing::info!(user_id = %user.id, call_id = %call, %leg, "a call is transferred to a number");
             None
@@ -382,10 +383,7 @@ async fn transfer_to_queue(
             routing.transfer(user.tenant, call, user.id, queue_id);
             None
         }
-        Err(e) => Some(ServerMessage::Error {
-            code: e.code,
-            message: e.message,
-        }),
+        Err(e) => Some(e.into()),
     }
 }
 
@@ -417,10 +415,7 @@ async fn own_state(
     }
     match set_state(state.routers.as_ref(), user, wanted, reason) {
         Ok(reply) => reply,
-        Err(e) => Some(ServerMessage::Error {
-            code: e.code,
-            message: e.message,
-        }),
+        Err(e) => Some(e.into()),
     }
 }
 
@@ -459,10 +454,7 @@ async fn force_state(
     tracing::info!(user_id = %user.id, agent = %agent, wanted, "a supervisor sets an agent's state");
     match set_state(state.routers.as_ref(), &target, wanted, reason) {
         Ok(reply) => reply,
-        Err(e) => Some(ServerMessage::Error {
-            code: e.code,
-            message: e.message,
-        }),
+        Err(e) => Some(e.into()),
     }
 }
 
@@ -598,10 +590,7 @@ async fn handle(
         Ok(reply) => reply,
         Err(e) => {
             tracing::info!(user_id = %user.id, code = e.code, message = %e.message, "desk request refused");
-            Some(ServerMessage::Error {
-                code: e.code,
-                message: e.message,
-            })
+            Some(e.into())
         }
     }
 }

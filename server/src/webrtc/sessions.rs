@@ -67,6 +67,15 @@ pub struct DeskError {
     pub message: String,
 }
 
+impl From<DeskError> for ServerMessage {
+    fn from(e: DeskError) -> ServerMessage {
+        ServerMessage::Error {
+            code: e.code,
+            message: e.message,
+        }
+    }
+}
+
 fn refused(code: &'static str, message: impl Into<String>) -> DeskError {
     DeskError {
         code,
@@ -588,6 +597,27 @@ impl Sessions {
             .ok_or_else(|| refused("no_such_call", "no such call on this desk"))
     }
 
+    /// The agent's own connected call with only the caller on it (to send elsewhere), and
+    /// its bridge.
+    fn own_connected(
+        inner: &Inner,
+        user: Uuid,
+        id: Uuid,
+    ) -> Result<(&Slot, UnboundedSender<BridgeCmd>), DeskError> {
+        let slot = Self::own_slot(inner, user, id)?;
+        if slot.agent != user {
+            return Err(refused("no_such_call", "no such call on this desk"));
+        }
+        let bridge = slot
+            .bridge
+            .clone()
+            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+        if !slot.is_alone() {
+            return Err(refused("busy", "someone else is on this call"));
+        }
+        Ok((slot, bridge))
+    }
+
     /// Of a ring-all offer, `user` is the one who answers: they become the call's agent, and
     /// the other desks ring on until the router takes its offers back.
     fn take_offer(inner: &mut Inner, user: Uuid, id: Uuid) {
@@ -942,17 +972,7 @@ impl Sessions {
     /// stays connected. The router is told next ([`crate::routing::Routing::transfer`]).
     pub fn release(&self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
         let mut inner = self.lock();
-        let slot = Self::own_slot(&inner, user, id)?;
-        if slot.agent != user {
-            return Err(refused("no_such_call", "no such call on this desk"));
-        }
-        let bridge = slot
-            .bridge
-            .clone()
-            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
-        if !slot.is_alone() {
-            return Err(refused("busy", "someone else is on this call"));
-        }
+        let (slot, bridge) = Self::own_connected(&inner, user, id)?;
         if slot.routed.is_none() || slot.details.queue_id.is_none() {
             // A direct line's call, or one a flow sent to this agent, has no queue to go
             // back through.
@@ -1047,17 +1067,7 @@ impl Sessions {
         events: UnboundedSender<CallEvent>,
     ) -> Result<(), DeskError> {
         let mut inner = self.lock();
-        let slot = Self::own_slot(&inner, user, id)?;
-        if slot.agent != user {
-            return Err(refused("no_such_call", "no such call on this desk"));
-        }
-        let bridge = slot
-            .bridge
-            .clone()
-            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
-        if !slot.is_alone() {
-            return Err(refused("busy", "someone else is on this call"));
-        }
+        let (slot, bridge) = Self::own_connected(&inner, user, id)?;
         let tenant = slot.tenant;
         let _ = bridge.send(BridgeCmd::Music(true));
         let _ = bridge.send(BridgeCmd::Hold(true));
