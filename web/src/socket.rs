@@ -184,6 +184,15 @@ thread_local! {
     static SOCKET: RefCell<Option<WebSocket>> = const { RefCell::new(None) };
 }
 
+/// When the last offer reached the page (`window.switchboardOfferAt`, from
+/// `performance.now()`): the tests measure from it to the ringing UI.
+fn mark_offer() {
+    if let Some(w) = web_sys::window() {
+        let now = w.performance().map_or(0.0, |p| p.now());
+        let _ = js_sys::Reflect::set(&w, &"switchboardOfferAt".into(), &now.into());
+    }
+}
+
 /// Open the desk's socket with `token`; every server message goes to `on_event`.
 pub fn connect(token: &str, on_event: impl Fn(Event) + 'static) {
     let Some(location) = web_sys::window().map(|w| w.location()) else {
@@ -211,6 +220,9 @@ pub fn connect(token: &str, on_event: impl Fn(Event) + 'static) {
         if let Some(text) = e.data().as_string()
             && let Some(event) = parse(&text)
         {
+            if matches!(event, Event::Incoming(_)) {
+                mark_offer();
+            }
             events(event);
         }
     });

@@ -127,10 +127,26 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
 
     // 2-3. Alice calls the support line; before answering, the page rings and shows her name
     // and her earlier call.
+    // The page notes when the Answer button appears; it notes when the offer arrived.
+    agent
+        .eval(
+            "new MutationObserver((_, o) => { \
+               if ([...document.querySelectorAll('button')].some(b => b.textContent === 'Answer')) { \
+                 window.switchboardRangAt = performance.now(); o.disconnect(); } \
+             }).observe(document.body, { childList: true, subtree: true, characterData: true }), 1",
+        )
+        .await;
     let (caller, call) = support_call(&app, 6_000).await;
-    let t_offer = std::time::Instant::now();
+    let t_invite = std::time::Instant::now();
     agent.wait_button("Answer").await;
-    let ring_ms = t_offer.elapsed().as_millis();
+    let invite_ms = t_invite.elapsed().as_millis();
+    let offer_ms = agent
+        .eval("window.switchboardRangAt - window.switchboardOfferAt")
+        .await;
+    assert!(
+        offer_ms.as_f64().is_some_and(|ms| ms >= 0.0),
+        "the page measured the offer: {offer_ms}"
+    );
     agent
         .wait_text("Asked about an invoice; explained the charges.")
         .await;
@@ -210,7 +226,9 @@ async fn the_first_real_call_on_the_desk_from_ring_to_history() {
         .await
         .expect("request");
     assert_eq!(resp.status(), StatusCode::OK);
-    eprintln!("figure: offer to ringing UI within {ring_ms} ms");
+    eprintln!(
+        "figure: offer to ringing UI {offer_ms} ms; sipp's INVITE to ringing UI within {invite_ms} ms"
+    );
 
     // A second tab takes the desk over; the first says so.
     agent.command(json!({ "op": "open" })).await;
