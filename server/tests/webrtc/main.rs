@@ -1184,6 +1184,46 @@ async fn a_break_takes_one_of_the_tenants_reasons() {
 }
 
 #[tokio::test]
+async fn transfers_of_a_call_the_desk_does_not_have_are_refused_and_dial_nothing() {
+    let app = spawn_app().await;
+    let token = app.token("acme", "agent1").await;
+    let other = app.user_id("acme", "agent2@acme.example").await;
+    let mut ws = desk_socket(&app, &token).await;
+    let call = uuid::Uuid::now_v7().to_string();
+    for (msg, code) in [
+        (
+            json!({ "type": "transfer_to_number", "call_id": call, "to": "not a number" }),
+            "bad_number",
+        ),
+        (
+            json!({ "type": "transfer_to_number", "call_id": call, "to": "+15550107777" }),
+            "no_such_call",
+        ),
+        (
+            json!({ "type": "transfer_to_agent", "call_id": call, "agent_id": other }),
+            "no_such_call",
+        ),
+        (
+            json!({ "type": "transfer_to_agent", "call_id": call }),
+            "bad_message",
+        ),
+        (
+            json!({ "type": "cancel_consult", "call_id": call }),
+            "no_such_call",
+        ),
+    ] {
+        ws.send(Message::text(msg.to_string())).await.expect("send");
+        let reply = next_json(&mut ws).await;
+        assert_eq!(reply["code"], code, "{msg} -> {reply}");
+    }
+    let admin = app.token("acme", "admin").await;
+    let (_, calls) = app
+        .get_json("/api/v1/calls?direction=outbound", &admin)
+        .await;
+    assert_eq!(calls["items"], json!([]), "nothing was dialled: {calls}");
+}
+
+#[tokio::test]
 async fn a_forged_token_gets_no_desk() {
     let app = spawn_app().await;
     let url = app.base.replace("http://", "ws://") + "/api/v1/ws";
