@@ -27,6 +27,8 @@ pub const TICK: Duration = Duration::from_millis(20);
 /// A side's backlog is capped at this many frames (200 ms); older frames are dropped, so
 /// clock drift between the parties never grows the delay.
 const MAX_BACKLOG: usize = 10;
+/// Ticks without a frame from the agent before the caller gets comfort silence (60 ms).
+const GAP_TICKS: u32 = 3;
 
 /// What a supervisor on the call does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,9 +128,11 @@ pub struct Bridge {
     caller: Side,
     agent: Side,
     whisper: Side,
-    /// Whether the agent sent a frame since the last tick (else the muted/idle caller gets
-    /// comfort silence from the tick).
+    /// Whether the agent sent a frame since the last tick.
     agent_spoke: bool,
+    /// Ticks in a row without a frame from the agent: from [`GAP_TICKS`] on (or at once when
+    /// muted) the caller gets comfort silence from the tick.
+    agent_missed: u32,
     recording: bool,
     paused: bool,
     pauses: Vec<Pause>,
@@ -163,6 +167,7 @@ impl Bridge {
             agent: Side::default(),
             whisper: Side::default(),
             agent_spoke: false,
+            agent_missed: 0,
             recording: record,
             paused: false,
             pauses: Vec::new(),
@@ -385,6 +390,14 @@ impl Bridge {
         let agent = self.agent.take();
         let supervisor = self.whisper.take();
         let agent_spoke = std::mem::take(&mut self.agent_spoke);
+        self.agent_missed = if agent_spoke {
+            0
+        } else {
+            self.agent_missed.saturating_add(1)
+        };
+        // A frame that is only late (jitter, or another call's bridge in a transfer) must not
+        // be pushed back by a silence frame put before it: that would add 20 ms each time.
+        let agent_gone = self.mute || self.agent_missed >= GAP_TICKS;
         let consult = matches!(self.supervisor, Some((MonitorMode::Consult, _)));
         if self.hold || consult {
             let music = self.next_on_hold();
@@ -407,7 +420,7 @@ impl Bridge {
                     self.out
                         .push_back(BridgeOutput::ToCaller(encode(self.caller_law, &to_caller)));
                 }
-                _ if !agent_spoke => {
+                _ if agent_gone => {
                     // Muted, or the agent's leg is gone for a moment: the carrier still gets
                     // a steady stream (some hang up on RTP silence).
                     self.out.push_back(BridgeOutput::ToCaller(vec![
@@ -619,6 +632,37 @@ mod tests {
         b.set_mute(true);
         b.from_agent(t0, Law::Mu, &encode(Law::Mu, &tone(3000)));
         b.handle_timeout(t0 + TICK);
+        match &drain(&mut b)[..] {
+            [BridgeOutput::ToCaller(p)] => assert_eq!(energy(Law::Mu, p), 0),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_late_agent_frame_is_not_pushed_back_by_comfort_silence() {
+        let t0 = Instant::now();
+        let mut b = Bridge::new(Law::Mu, Vec::new(), false);
+        b.set_agent(Some(&[Law::Mu]));
+        let frame = encode(Law::Mu, &tone(3000));
+        b.from_agent(t0, Law::Mu, &frame);
+        b.handle_timeout(t0 + TICK);
+        drain(&mut b);
+        // A tick with nothing from the agent, then two frames at once: the caller gets the two
+        // frames and no silence between.
+        b.handle_timeout(t0 + TICK * 2);
+        b.from_agent(t0 + TICK * 2, Law::Mu, &frame);
+        b.from_agent(t0 + TICK * 2, Law::Mu, &frame);
+        b.handle_timeout(t0 + TICK * 3);
+        let out = drain(&mut b);
+        assert_eq!(out.len(), 2, "{out:?}");
+        assert!(
+            out.iter()
+                .all(|o| matches!(o, BridgeOutput::ToCaller(p) if energy(Law::Mu, p) > 0))
+        );
+        // The agent really went quiet: comfort silence from the third empty tick on.
+        b.handle_timeout(t0 + TICK * 5);
+        assert!(drain(&mut b).is_empty());
+        b.handle_timeout(t0 + TICK * 6);
         match &drain(&mut b)[..] {
             [BridgeOutput::ToCaller(p)] => assert_eq!(energy(Law::Mu, p), 0),
             other => panic!("{other:?}"),

@@ -304,15 +304,17 @@ async fn far_end(
 ) {
     let callee = Caller::start(tone).await;
     let proxy_port = free_media_port();
-    let mut cmd = std::process::Command::new("sipp");
+    let mut cmd = tokio::process::Command::new("sipp");
     cmd.arg("-sf")
         .arg(e2e_dir().join("webrtc/callee.xml"))
         .args(["-m", "1", "-nostdin", "-i", "127.0.0.1", "-timeout", "60s"])
         .args(["-p", &proxy_port.to_string()])
         .args(["-mp", &free_media_port().to_string()])
         .args(["-key", "rtp_port", &callee.port.to_string()])
-        .current_dir(std::env::temp_dir());
-    let far_end = tokio::task::spawn_blocking(move || cmd.output());
+        .current_dir(std::env::temp_dir())
+        // A test that fails while the far end waits for its BYE must not wait for sipp.
+        .kill_on_drop(true);
+    let far_end = tokio::spawn(async move { cmd.output().await });
     let platform = app.platform_token().await;
     let acme = app.tenant_id("acme").await;
     let trunk = json!({

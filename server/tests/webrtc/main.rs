@@ -376,7 +376,7 @@ fn sipp_to(
     keys: &[(&str, String)],
     pause_ms: u64,
 ) -> tokio::task::JoinHandle<bool> {
-    let mut cmd = std::process::Command::new("sipp");
+    let mut cmd = tokio::process::Command::new("sipp");
     cmd.arg("-sf")
         .arg(e2e_dir().join(scenario))
         .args(["-s", number, "-m", "1", "-nostdin", "-i", "127.0.0.1"])
@@ -384,7 +384,9 @@ fn sipp_to(
         .args(["-mp", &free_media_port().to_string()])
         .args(["-d", &pause_ms.to_string()])
         .arg(app.sip.to_string())
-        .current_dir(std::env::temp_dir());
+        .current_dir(std::env::temp_dir())
+        // A test that fails mid-call must not wait for sipp.
+        .kill_on_drop(true);
     // The caller is the demo's Alice unless the test says otherwise (sipp keeps the first
     // value of a key).
     if !keys.iter().any(|(k, _)| *k == "from") {
@@ -393,9 +395,10 @@ fn sipp_to(
     for (k, v) in keys {
         cmd.args(["-key", k, v]);
     }
-    tokio::task::spawn_blocking(move || {
+    tokio::spawn(async move {
         let out = cmd
             .output()
+            .await
             .expect("sipp runs (install Debian's sip-tester)");
         if !out.status.success() {
             eprintln!("sipp failed: {}", String::from_utf8_lossy(&out.stderr));
