@@ -140,7 +140,7 @@ struct Slot {
     consults: u64,
     /// A blind transfer to an outside number rings on this call.
     external: Option<Uuid>,
-    /// Patched to this call (the outside leg of a transfer, or the caller's call).
+    /// Patched to this outside leg of its transfer.
     patched: Option<Uuid>,
     /// This call is the outside leg of a transfer of that call.
     leg_of: Option<Uuid>,
@@ -274,6 +274,16 @@ impl Sessions {
                 },
             );
         }
+    }
+
+    /// `user`'s desk leaves the call it was on: it is free, its leg hears nothing, and the
+    /// page gets `message` (the call `ended` for it).
+    fn leave(&self, desk: &mut Desk, user: Uuid, message: ServerMessage) {
+        self.free(desk, user);
+        if let Some(leg) = desk.leg {
+            self.hub.attach(leg, None);
+        }
+        desk.send(message);
     }
 
     /// `user`'s desk is free of its call.
@@ -875,11 +885,7 @@ impl Sessions {
             }
         }
         if let Some(desk) = inner.desks.get_mut(&other) {
-            self.free(desk, other);
-            if let Some(leg) = desk.leg {
-                self.hub.attach(leg, None);
-            }
-            desk.send(message);
+            self.leave(desk, other, message);
         }
         Self::tell(inner, id, "connected");
         if let Some(why) = failed {
@@ -930,11 +936,7 @@ impl Sessions {
             }
         });
         if let Some(desk) = inner.desks.get_mut(&user) {
-            self.free(desk, user);
-            if let Some(own) = desk.leg {
-                self.hub.attach(own, None);
-            }
-            desk.send(message);
+            self.leave(desk, user, message);
         }
         Self::tell(inner, id, "connected");
     }
@@ -989,11 +991,7 @@ impl Sessions {
         let _ = bridge.send(BridgeCmd::Hold(true));
         inner.waiting.insert(id, bridge);
         if let Some(desk) = inner.desks.get_mut(&user) {
-            self.free(desk, user);
-            if let Some(leg) = desk.leg {
-                self.hub.attach(leg, None);
-            }
-            desk.send(slot.message(id, "ended"));
+            self.leave(desk, user, slot.message(id, "ended"));
         }
         Ok(())
     }
@@ -1075,7 +1073,6 @@ impl Sessions {
             slot.external = Some(leg);
         }
         let mut outside = Slot::new(tenant, user, "", to, events, OfferDetails::default());
-        outside.outbound = true;
         outside.leg_of = Some(id);
         inner.calls.insert(leg, outside);
         Self::tell(&inner, id, "transferring");
@@ -1097,11 +1094,6 @@ impl Sessions {
             }
             return;
         };
-        if let Some(slot) = inner.calls.get_mut(&leg) {
-            slot.bridge = Some(outside.clone());
-            slot.patched = Some(id);
-        }
-        let _ = caller.send(BridgeCmd::AgentLeg(None));
         let _ = caller.send(BridgeCmd::Patch(Some(outside.clone())));
         let _ = outside.send(BridgeCmd::Patch(Some(caller.clone())));
         let _ = caller.send(BridgeCmd::Hold(false));
@@ -1122,11 +1114,7 @@ impl Sessions {
         if let Some(desk) = inner.desks.get_mut(&user)
             && desk.call == Some(id)
         {
-            self.free(desk, user);
-            if let Some(own) = desk.leg {
-                self.hub.attach(own, None);
-            }
-            desk.send(message);
+            self.leave(desk, user, message);
         }
     }
 
