@@ -213,6 +213,9 @@ struct Agent {
     resume: Option<AgentState>,
     /// Generation of the agent's timer, so a stale one is ignored.
     timer: u64,
+    /// The agent's phone can ring: signed in with a connected media session. Only an
+    /// available agent whose phone can ring is offered calls (see [`Router::phone`]).
+    phone: bool,
 }
 
 #[derive(Debug)]
@@ -324,6 +327,7 @@ impl Router {
             logout_pending: false,
             resume: None,
             timer: 0,
+            phone: true,
         });
         let was_free = entry.state == AgentState::Available;
         let old = std::mem::replace(&mut entry.queues, served);
@@ -479,9 +483,9 @@ impl Router {
         })
     }
 
-    /// Put a free agent in the free sets of their queues.
+    /// Put a free agent whose phone can ring in the free sets of their queues.
     fn index_free(&mut self, agent: AgentId) {
-        let Some(a) = self.agents.get(&agent) else {
+        let Some(a) = self.agents.get(&agent).filter(|a| a.phone) else {
             return;
         };
         let queues = a.queues.clone();
@@ -538,6 +542,52 @@ impl Router {
             self.index_free(agent);
             self.dispatch_agent(now, agent);
         }
+    }
+
+    /// Whether the agent's phone can ring: the controller says so when their desk gains or
+    /// loses its connection or its media session. An available agent whose phone cannot
+    /// ring stays available (it is their choice) but is offered nothing; an offer ringing
+    /// when the phone goes is taken back without counting as a refusal. A newly logged-in
+    /// agent's phone can ring until the controller says otherwise.
+    pub fn phone(
+        &mut self,
+        now: Instant,
+        agent: AgentId,
+        can_ring: bool,
+    ) -> Result<(), RouterError> {
+        let a = self
+            .agents
+            .get_mut(&agent)
+            .ok_or(RouterError::UnknownAgent)?;
+        if a.phone == can_ring {
+            return Ok(());
+        }
+        let state = a.state.clone();
+        if !can_ring && state == AgentState::Available {
+            self.unindex_free(agent);
+        }
+        if let Some(a) = self.agents.get_mut(&agent) {
+            a.phone = can_ring;
+        }
+        match state {
+            AgentState::Available if can_ring => {
+                self.index_free(agent);
+                self.dispatch_agent(now, agent);
+            }
+            AgentState::Offered(call) if !can_ring => {
+                self.take_back(call, agent, true);
+                let next = self.free_state(agent);
+                self.change(now, agent, next);
+                self.dispatch_call(now, call);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Whether the agent's phone can ring, as last told ([`Router::phone`]).
+    pub fn can_ring(&self, agent: AgentId) -> bool {
+        self.agents.get(&agent).is_some_and(|a| a.phone)
     }
 
     /// A call looks for a free agent in its queue.
@@ -614,7 +664,7 @@ impl Router {
 
     /// A free agent looks for the first waiting call of the queues they serve.
     fn dispatch_agent(&mut self, now: Instant, agent: AgentId) {
-        let Some(a) = self.agents.get(&agent) else {
+        let Some(a) = self.agents.get(&agent).filter(|a| a.phone) else {
             return;
         };
         let mut best: Option<((std::cmp::Reverse<i32>, CallKey), CallId)> = None;
@@ -895,13 +945,16 @@ impl Router {
         if let Some(c) = self.calls.get_mut(&call) {
             c.connected = Some(to);
         }
+        if let Some(a) = self.agents.get_mut(&to)
+            && matches!(state, AgentState::NotReady(_) | AgentState::Offline)
+        {
+            a.resume = Some(state.clone());
+        }
+        // Out of the free sets first: a fewest-calls key counts the calls taken.
+        self.change(now, to, AgentState::OnCall(call));
         if let Some(a) = self.agents.get_mut(&to) {
             a.calls_taken += 1;
-            if matches!(state, AgentState::NotReady(_) | AgentState::Offline) {
-                a.resume = Some(state.clone());
-            }
         }
-        self.change(now, to, AgentState::OnCall(call));
         if let AgentState::Offered(other) = state {
             self.dispatch_call(now, other);
         }
@@ -1119,6 +1172,9 @@ impl Router {
                         "{id:?} is offered to {a:?}, who is not ringing with it"
                     ));
                 }
+                if !self.agents.get(a).is_some_and(|a| a.phone) {
+                    return Err(format!("{id:?} rings {a:?}, whose phone cannot ring"));
+                }
             }
             if let Some(a) = c.connected
                 && self.agents.get(&a).map(|a| &a.state) != Some(&AgentState::OnCall(*id))
@@ -1133,6 +1189,18 @@ impl Router {
                 return Err(format!(
                     "{id:?} is in line while ringing or connected, or out of line while waiting"
                 ));
+            }
+        }
+        for (qid, q) in &self.queues {
+            for key in &q.free {
+                let level = self
+                    .agents
+                    .get(&key.2)
+                    .and_then(|a| a.queues.iter().find(|(q, _)| q == qid))
+                    .map(|(_, l)| *l);
+                if level.and_then(|l| self.agent_key(key.2, *qid, l)) != Some(*key) {
+                    return Err(format!("{qid:?} holds a stale free entry {key:?}"));
+                }
             }
         }
         for (id, a) in &self.agents {
@@ -1160,7 +1228,7 @@ impl Router {
                 let free = self
                     .agent_key(*id, *q, *level)
                     .is_some_and(|k| self.queues.get(q).is_some_and(|q| q.free.contains(&k)));
-                if free != (a.state == AgentState::Available) {
+                if free != (a.state == AgentState::Available && a.phone) {
                     return Err(format!("{id:?}'s place in the free set of {q:?} is wrong"));
                 }
             }

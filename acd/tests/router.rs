@@ -495,6 +495,60 @@ fn an_attended_transfer_hands_the_call_over_and_both_agents_wrap_up() {
 }
 
 #[test]
+fn an_available_agent_whose_phone_is_still_connecting_is_offered_the_call_once_it_connects() {
+    // The agent presses Available at once after signing in; the call arrives before their
+    // browser's media session connects. It must wait for them, not count as their refusal.
+    let t0 = Instant::now();
+    let mut r = Router::new();
+    r.configure_queue(queue(SUPPORT, Strategy::LongestIdle));
+    r.login(AgentId(1), &[SUPPORT], &HashMap::new());
+    r.phone(t0, AgentId(1), false).expect("phone");
+    r.set_state(t0, AgentId(1), AgentState::Available)
+        .expect("state");
+    r.call_arrived(t0, CallId(1), SUPPORT, 0).expect("call");
+    assert!(
+        offers(&drain(&mut r)).is_empty(),
+        "nothing rings a phone that cannot ring"
+    );
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Available));
+    r.check().expect("invariants");
+    let t1 = t0 + Duration::from_millis(300);
+    r.phone(t1, AgentId(1), true).expect("phone");
+    assert_eq!(offers(&drain(&mut r)), [(CallId(1), AgentId(1))]);
+    r.check().expect("invariants");
+}
+
+#[test]
+fn a_phone_lost_while_ringing_takes_the_offer_back_without_a_refusal() {
+    let t0 = Instant::now();
+    let mut r = router_with(Strategy::LongestIdle, 2, t0);
+    for call in 1..=3 {
+        r.call_arrived(t0, CallId(call), SUPPORT, 0).expect("call");
+        drain(&mut r);
+    }
+    // Agent 1 rings with call 1; their phone goes, twice over (a refusal twice would make
+    // them not ready).
+    r.phone(t0, AgentId(1), false).expect("phone");
+    let d = drain(&mut r);
+    assert!(d.contains(&Decision::CancelOffer {
+        call: CallId(1),
+        agent: AgentId(1)
+    }));
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Available));
+    assert!(!r.can_ring(AgentId(1)));
+    r.phone(t0, AgentId(1), true).expect("phone");
+    assert_eq!(offers(&drain(&mut r)), [(CallId(1), AgentId(1))]);
+    r.phone(t0, AgentId(1), false).expect("phone");
+    drain(&mut r);
+    assert_eq!(r.agent_state(AgentId(1)), Some(&AgentState::Available));
+    assert_eq!(
+        r.phone(t0, AgentId(9), true),
+        Err(RouterError::UnknownAgent)
+    );
+    r.check().expect("invariants");
+}
+
+#[test]
 fn invariants_hold_under_random_event_orders_and_every_call_ends_once() {
     for seed in 1..=200u64 {
         let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
@@ -580,6 +634,7 @@ fn invariants_hold_under_random_event_orders_and_every_call_ends_once() {
                         r.caller_left(t, call)
                     }
                 }
+                8 if rng.below(2) == 0 => r.phone(t, agent, rng.below(3) != 0),
                 8 => r.engaged(t, agent, rng.below(2) == 0),
                 9 => match r.agent_state(agent) {
                     Some(AgentState::Offered(call)) => r.desk_busy(t, *call, agent),

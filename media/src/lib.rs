@@ -8,6 +8,7 @@
 pub mod bridge;
 pub mod dtmf;
 pub mod g711;
+pub mod liveness;
 pub mod opus;
 pub mod rtcp;
 pub mod rtp;

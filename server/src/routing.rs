@@ -466,8 +466,13 @@ impl Task {
             .iter()
             .map(|s| (self.ids.small(s.skill_id) as u32, s.level.clamp(1, 5) as u8))
             .collect();
-        self.router
-            .login(AgentId(self.ids.small(agent)), &served, &levels);
+        let id = AgentId(self.ids.small(agent));
+        self.router.login(id, &served, &levels);
+        // Whether their phone can ring now; the desks report every change after this.
+        let can_ring = self.sessions.can_ring(agent);
+        if let Err(e) = self.router.phone(Instant::now(), id, can_ring) {
+            tracing::error!(error = %e, %agent, "telling the router of a phone failed");
+        }
         self.logged_in.insert(agent);
     }
 
@@ -573,6 +578,13 @@ impl Task {
                 // An agent the router never had is offered nothing anyway.
                 if self.logged_in.contains(&agent) {
                     let _ = self.router.engaged(now, AgentId(self.ids.small(agent)), on);
+                }
+            }
+            Command::Desk(DeskChange::Phone { agent, can_ring }) => {
+                if self.logged_in.contains(&agent) {
+                    let _ = self
+                        .router
+                        .phone(now, AgentId(self.ids.small(agent)), can_ring);
                 }
             }
             Command::Desk(DeskChange::HandedOver { call, from, to }) => {
@@ -838,14 +850,11 @@ impl Task {
                         },
                         true,
                     );
-                    // The desk cannot take it (gone, or on another call): the router moves on.
-                    let command = match offered {
-                        Ok(()) => None,
-                        Err(486) => Some(Command::DeskBusy { call, agent }),
-                        Err(_) => Some(Command::Report(Report::Refused { call, agent })),
-                    };
-                    if let Some(command) = command {
-                        let _ = self.reports.send(command);
+                    // The desk cannot take it (on another call, or its phone went a moment ago
+                    // and the router has not heard yet): the router moves on, and the agent
+                    // did not refuse anything.
+                    if offered.is_err() {
+                        let _ = self.reports.send(Command::DeskBusy { call, agent });
                     }
                 }
                 Decision::CancelOffer { call, agent } => {

@@ -68,6 +68,15 @@ pub struct SipSettings {
     pub rtp_port_max: u16,
     /// Calls are hung up after this many seconds (a stuck call must not run forever).
     pub max_call_secs: u64,
+    /// A connected call whose far end sends neither RTP nor RTCP for this many seconds is
+    /// hung up (its BYE was lost); a call on hold is exempt. 0 turns it off.
+    pub media_timeout_secs: u64,
+    /// RFC 4028 session timer: the interval we ask for (`Session-Expires`); a call not
+    /// refreshed within it is hung up. 0 turns session timers off.
+    pub session_expires_secs: u64,
+    /// RFC 4028 `Min-SE`: the shortest interval we accept (a shorter one gets 422). The RFC
+    /// says no less than 90; tests lower it.
+    pub min_session_expires_secs: u64,
     /// How long built-in services ring (180 Ringing) before they answer; 0 answers at once.
     pub answer_delay_ms: u64,
     /// This node's name on call records, so its open records can be closed after a crash.
@@ -183,6 +192,11 @@ impl Default for Settings {
                 rtp_port_min: 20000,
                 rtp_port_max: 29999,
                 max_call_secs: 4 * 3600,
+                // rtpengine's default `timeout`.
+                media_timeout_secs: 60,
+                // RFC 4028 section 4 recommends 1800 s.
+                session_expires_secs: 1800,
+                min_session_expires_secs: 90,
                 answer_delay_ms: 0,
                 node: "node-1".into(),
                 requests_per_source_per_sec: 50,

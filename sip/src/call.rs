@@ -7,6 +7,8 @@
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
+use crate::session_timer::SessionTimer;
+
 /// Who started the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
@@ -55,6 +57,14 @@ pub enum Event {
     Refuse(u16),
     /// Our side (the agent) hung up a connected call.
     LocalHangup,
+    /// The far end sent no media (RTP or RTCP) for the media timeout while not on hold: it
+    /// is gone, though its BYE never came.
+    MediaTimeout,
+    /// The session was refreshed (RFC 4028): the far end's re-INVITE or UPDATE arrived, or
+    /// ours was answered 2xx.
+    SessionRefreshed,
+    /// Our refresh got no 2xx: the far end no longer knows the dialog (RFC 4028 10).
+    RefreshFailed,
 }
 
 /// Why a call ended, as written on its record.
@@ -68,6 +78,10 @@ pub enum Cause {
     Failed,
     MaxDuration,
     Shutdown,
+    /// The far end went silent and never hung up ([`Event::MediaTimeout`]).
+    MediaTimeout,
+    /// The session was not refreshed in time (RFC 4028 10).
+    SessionExpired,
 }
 
 impl Cause {
@@ -81,6 +95,8 @@ impl Cause {
             Cause::Failed => "failed",
             Cause::MaxDuration => "max_duration",
             Cause::Shutdown => "shutdown",
+            Cause::MediaTimeout => "media_timeout",
+            Cause::SessionExpired => "session_expired",
         }
     }
 }
@@ -127,6 +143,8 @@ pub enum Action {
     CancelInvite,
     /// Inbound: answer the INVITE with this final non-2xx code.
     Reject(u16),
+    /// Refresh the session (RFC 4028 10): a re-INVITE or UPDATE to the far end.
+    RefreshSession,
     /// The call is over: stop the media and complete the record.
     End(Ending),
 }
@@ -147,6 +165,10 @@ pub struct Call {
     config: CallConfig,
     phase: Phase,
     actions: VecDeque<Action>,
+    /// The RFC 4028 session timer, once negotiated.
+    session: Option<SessionTimer>,
+    /// While connected with a session timer: when we refresh (ours) or give up (theirs).
+    session_due: Option<Instant>,
 }
 
 /// The cause of an outbound call's final non-2xx response.
@@ -171,7 +193,28 @@ impl Call {
             config,
             phase: Phase::Idle,
             actions: VecDeque::new(),
+            session: None,
+            session_due: None,
         }
+    }
+
+    /// Run the session on `timer` (RFC 4028) from when it connects, or from `now` if it
+    /// already has.
+    pub fn set_session_timer(&mut self, now: Instant, timer: SessionTimer) {
+        self.session = Some(timer);
+        if matches!(self.phase, Phase::Connected { .. }) {
+            self.arm_session(now);
+        }
+    }
+
+    fn arm_session(&mut self, now: Instant) {
+        self.session_due = self.session.map(|t| {
+            now + if t.we_refresh {
+                t.refresh_after()
+            } else {
+                t.expire_after()
+            }
+        });
     }
 
     fn end(&mut self, cause: Cause, side: Side, sip_code: u16) {
@@ -187,6 +230,7 @@ impl Call {
         self.phase = Phase::Connected {
             until: now + self.config.max_duration,
         };
+        self.arm_session(now);
         self.actions.push_back(Action::StartMedia);
         if self.role == Role::Inbound {
             self.actions.push_back(Action::Answer);
@@ -247,6 +291,15 @@ impl Call {
                 };
                 self.end(Cause::Answered, side, 200);
             }
+            (Phase::Connected { .. }, Event::SessionRefreshed) => self.arm_session(now),
+            (Phase::Connected { .. }, Event::RefreshFailed) => {
+                self.actions.push_back(Action::Hangup);
+                self.end(Cause::SessionExpired, Side::System, 200);
+            }
+            (Phase::Connected { .. }, Event::MediaTimeout) => {
+                self.actions.push_back(Action::Hangup);
+                self.end(Cause::MediaTimeout, Side::System, 200);
+            }
             (Phase::Connected { .. }, Event::Shutdown) => {
                 self.actions.push_back(Action::Hangup);
                 self.end(Cause::Shutdown, Side::System, 200);
@@ -267,6 +320,22 @@ impl Call {
 
     /// Let time pass to `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        if matches!(self.phase, Phase::Connected { .. })
+            && let (Some(due), Some(timer)) = (self.session_due, self.session)
+            && now >= due
+        {
+            if timer.we_refresh {
+                // The next refresh is due half an interval on, unless the answer comes
+                // first and re-arms it.
+                self.actions.push_back(Action::RefreshSession);
+                self.session_due = Some(now + timer.refresh_after());
+            } else {
+                // RFC 4028 10: nobody refreshed the session; it is over.
+                self.actions.push_back(Action::Hangup);
+                self.end(Cause::SessionExpired, Side::System, 200);
+                return;
+            }
+        }
         match self.phase {
             Phase::Ringing { until } if now >= until && self.config.answer_when_told => {
                 // RFC 3261 21.4.18: nobody took the call in time.
@@ -294,8 +363,9 @@ impl Call {
     /// When [`Call::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Instant> {
         match self.phase {
-            Phase::Ringing { until } | Phase::Dialling { until } | Phase::Connected { until } => {
-                Some(until)
+            Phase::Ringing { until } | Phase::Dialling { until } => Some(until),
+            Phase::Connected { until } => {
+                Some(self.session_due.map_or(until, |due| due.min(until)))
             }
             Phase::Idle | Phase::Ended => None,
         }
@@ -390,6 +460,100 @@ mod tests {
                     cause: Cause::Busy,
                     side: Side::Callee,
                     sip_code: 486
+                })
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_we_refresh_is_refreshed_every_half_interval_and_one_they_let_lapse_ends() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, config());
+        call.set_session_timer(
+            t0,
+            SessionTimer {
+                interval: Duration::from_secs(90),
+                we_refresh: true,
+            },
+        );
+        call.handle(t0, Event::Start);
+        drain(&mut call);
+        let connected = t0 + Duration::from_secs(2);
+        let actions = run(&mut call, t0, connected + Duration::from_secs(46));
+        assert_eq!(
+            actions,
+            [Action::StartMedia, Action::Answer, Action::RefreshSession]
+        );
+        call.handle(connected + Duration::from_secs(46), Event::SessionRefreshed);
+        assert_eq!(
+            call.poll_timeout(),
+            Some(connected + Duration::from_secs(91))
+        );
+        call.handle(connected + Duration::from_secs(50), Event::RefreshFailed);
+        assert_eq!(
+            drain(&mut call),
+            [
+                Action::Hangup,
+                Action::End(Ending {
+                    cause: Cause::SessionExpired,
+                    side: Side::System,
+                    sip_code: 200
+                })
+            ]
+        );
+    }
+
+    #[test]
+    fn a_session_the_far_end_must_refresh_ends_when_it_does_not() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Outbound, config());
+        call.handle(t0, Event::Start);
+        call.handle(t0, Event::Answered);
+        drain(&mut call);
+        let timer = SessionTimer {
+            interval: Duration::from_secs(90),
+            we_refresh: false,
+        };
+        call.set_session_timer(t0, timer);
+        // Refreshed at 50 s: it lasts to 50 + 60.
+        call.handle(t0 + Duration::from_secs(50), Event::SessionRefreshed);
+        assert_eq!(run(&mut call, t0, t0 + Duration::from_secs(109)), []);
+        let actions = run(
+            &mut call,
+            t0 + Duration::from_secs(109),
+            t0 + Duration::from_secs(111),
+        );
+        assert_eq!(
+            actions,
+            [
+                Action::Hangup,
+                Action::End(Ending {
+                    cause: Cause::SessionExpired,
+                    side: Side::System,
+                    sip_code: 200
+                })
+            ]
+        );
+        assert_eq!(call.poll_timeout(), None, "no timer is left behind");
+    }
+
+    #[test]
+    fn a_silent_far_end_is_hung_up_with_its_own_cause() {
+        let t0 = Instant::now();
+        let mut call = Call::new(Role::Inbound, config());
+        call.handle(t0, Event::Start);
+        call.handle(t0, Event::MediaTimeout);
+        assert!(!call.is_ended(), "only a connected call times out");
+        run(&mut call, t0, t0 + Duration::from_secs(3));
+        call.handle(t0 + Duration::from_secs(40), Event::MediaTimeout);
+        assert_eq!(
+            drain(&mut call),
+            [
+                Action::Hangup,
+                Action::End(Ending {
+                    cause: Cause::MediaTimeout,
+                    side: Side::System,
+                    sip_code: 200
                 })
             ]
         );

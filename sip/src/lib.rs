@@ -7,3 +7,4 @@
 
 pub mod call;
 pub mod sdp;
+pub mod session_timer;

@@ -16,8 +16,10 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::edge::{Edge, close_record, custom_prompt, mos, start_service};
-use super::media::{BridgeCmd, BridgeIo, CallNotice, MediaHandle, MediaOutcome, RtpSockets};
+use super::edge::{Edge, close_record, custom_prompt, mos, service_for};
+use super::media::{
+    BridgeCmd, BridgeIo, CallNotice, MediaHandle, MediaOutcome, RtpSockets, far_end_gone,
+};
 use super::routing::Destination;
 use crate::domain::schedule::{Hours, Schedule};
 use crate::store::call::{self, CallEnd};
@@ -50,6 +52,12 @@ pub(super) struct Leg {
     /// Outbound: the INVITE transaction, until its final response.
     pub(super) dialling: Option<JoinHandle<InviteAsyncResult>>,
     pub(super) media: Option<MediaHandle>,
+    /// How the media judges the far end's liveness, until the media starts with it.
+    pub(super) watch: Option<super::media::MediaWatch>,
+    /// Inbound: headers our 200 OK carries besides the SDP (the session timer's).
+    pub(super) answer_headers: Vec<Header>,
+    /// How we refresh the session, when a session timer runs and it is ours to refresh.
+    pub(super) refresh: Option<super::timers::Refresh>,
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -134,9 +142,10 @@ pub(super) async fn drive(
                 }
                 Action::StartMedia => start_media(&edge, &mut leg, &mut journey).await,
                 Action::Answer => {
-                    let content_type = Header::ContentType("application/sdp".into());
+                    let mut headers = std::mem::take(&mut leg.answer_headers);
+                    headers.push(Header::ContentType("application/sdp".into()));
                     let body = leg.answer.take().map(String::into_bytes);
-                    if let Err(e) = leg.dialog.accept(Some(vec![content_type]), body) {
+                    if let Err(e) = leg.dialog.accept(Some(headers), body) {
                         tracing::error!(error = %e, "answering failed");
                         call.handle(Instant::now(), Event::Failed(500));
                     } else {
@@ -163,6 +172,7 @@ pub(super) async fn drive(
                         tracing::debug!(error = %e, "sending BYE failed");
                     }
                 }
+                Action::RefreshSession => refresh_session(&edge, &leg),
                 Action::CancelInvite => {
                     if let Err(e) = leg.dialog.cancel().await {
                         tracing::debug!(error = %e, "sending CANCEL failed");
@@ -221,6 +231,10 @@ pub(super) async fn drive(
             }
             result = dial_result(&mut leg.dialling) => answered(&edge, &mut call, &mut leg, result).await,
             () = sleep_until(deadline) => call.handle_timeout(Instant::now()),
+            () = far_end_gone(&mut leg.media) => {
+                tracing::warn!(call_id = %leg.id, "no media from the far end; hanging up");
+                call.handle(Instant::now(), Event::MediaTimeout);
+            }
             () = sleep_until(ivr_deadline) => {
                 if let Some(ivr) = journey.ivr.as_mut() {
                     ivr.handle_timeout(Instant::now());
@@ -570,7 +584,29 @@ async fn answered(
         calls.insert(key.clone(), entry);
     }
     leg.key = key;
+    if let Some((timer, refresh)) = super::timers::outbound(&edge.settings, &response) {
+        call.set_session_timer(now, timer);
+        leg.refresh = Some(refresh);
+    }
     call.handle(now, Event::Answered);
+}
+
+/// Refresh the session in the background; its outcome comes back as an event.
+fn refresh_session(edge: &Edge, leg: &Leg) {
+    let Some(how) = leg.refresh.clone() else {
+        return;
+    };
+    let sdp = super::edge::refresh_offer(edge, &leg.key);
+    let (dialog, events, id) = (leg.dialog.clone(), leg.events.clone(), leg.id);
+    tokio::spawn(async move {
+        let refreshed = super::timers::refresh(&dialog, &how, sdp).await;
+        tracing::debug!(call_id = %id, refreshed, "session refresh");
+        let _ = events.send(if refreshed {
+            Event::SessionRefreshed
+        } else {
+            Event::RefreshFailed
+        });
+    });
 }
 
 /// Name the agent a call is offered to on its record.
@@ -677,14 +713,13 @@ async fn start_media(edge: &Arc<Edge>, leg: &mut Leg, journey: &mut Journey) {
         .destination
         .bridged()
         .then(|| bridge_for(edge, leg, session, journey));
-    leg.media = Some(start_service(
-        edge,
+    let (service, remote) = service_for(edge, session, leg.destination, &leg.locale, custom);
+    leg.media = Some(super::media::spawn(
         sockets,
-        session,
-        leg.destination,
-        &leg.locale,
-        custom,
+        remote,
+        service,
         bridge,
+        leg.watch.take(),
     ));
     // The answer time is written before the 200 OK leaves, so a BYE that follows at once finds
     // it and the duration is right.

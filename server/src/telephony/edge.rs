@@ -28,13 +28,13 @@ use rsipstack::transport::{
 use serde_json::json;
 use switchboard_media::g711::Law;
 use switchboard_media::service::{MediaParams, Service};
-use switchboard_sip::sdp::{self, AudioPolicy, Codec, LocalAudio, SessionDescription};
+use switchboard_sip::sdp::{self, AudioPolicy, Codec, Direction, LocalAudio, SessionDescription};
 use tokio::sync::watch;
 use uuid::Uuid;
 
 use super::digest::{self, NonceKey};
 use super::driver::{Leg, drive};
-use super::media::{self, MediaHandle, PortPool};
+use super::media::{self, PortPool};
 use super::outbound::CallControl;
 use super::prompts::Prompts;
 use super::routing::{Destination, RouteError, RoutingTable};
@@ -53,6 +53,8 @@ pub(super) struct ActiveCall {
     pub(super) local: LocalAudio,
     /// Reports for the call's driver.
     pub(super) events: tokio::sync::mpsc::UnboundedSender<CallEvent>,
+    /// Whether the stream is `sendrecv` (not on hold), for the media's liveness watch.
+    pub(super) sendrecv: watch::Sender<bool>,
 }
 
 /// User agents of SIP scanners (friendly-scanner is SIPVicious's default). Their requests are
@@ -390,6 +392,14 @@ impl Edge {
         Ok(())
     }
 
+    /// The liveness watch of a call's media, unless media timeouts are off.
+    pub(super) fn media_watch(&self, sendrecv: watch::Receiver<bool>) -> Option<media::MediaWatch> {
+        (self.settings.media_timeout_secs > 0).then(|| media::MediaWatch {
+            timeout: Duration::from_secs(self.settings.media_timeout_secs),
+            sendrecv,
+        })
+    }
+
     fn table(&self) -> Arc<RoutingTable> {
         self.table.read().map(|t| t.clone()).unwrap_or_default()
     }
@@ -534,6 +544,20 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         }
     };
     let tenant = number.tenant;
+    // RFC 4028 6: a session interval shorter than ours is refused before anything is kept;
+    // the caller retries with our Min-SE.
+    let session_timer = match super::timers::inbound(&edge.settings, req) {
+        Ok(t) => t,
+        Err(min_se) => {
+            count("interval_too_small");
+            let header = Header::Other("Min-SE".into(), min_se.to_string());
+            let mut tx = tx;
+            let _ = tx
+                .reply_with(StatusCode::SessionIntervalTooSmall, vec![header], None)
+                .await;
+            return;
+        }
+    };
     let from_number = super::routing::dialled_number(&from_user)
         .map_or(from_user.clone(), |n| n.as_str().to_owned());
     let call_id = crate::store::new_id();
@@ -669,6 +693,7 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
     let answer = sdp::write(&local, Some((&offer, session.media_index)));
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
     let events_tx = events.clone();
+    let (sendrecv, sendrecv_rx) = watch::channel(session.direction == Direction::SendRecv);
     if let Ok(mut calls) = edge.calls.lock() {
         calls.insert(
             dialog_id.clone(),
@@ -677,10 +702,11 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
                 codec: session.codec,
                 local,
                 events,
+                sendrecv,
             },
         );
     }
-    let leg = Leg {
+    let mut leg = Leg {
         id: call_id,
         tenant,
         dialog,
@@ -695,8 +721,16 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         answer: Some(answer),
         dialling: None,
         media: None,
+        watch: edge.media_watch(sendrecv_rx),
+        answer_headers: Vec::new(),
+        refresh: None,
     };
     let mut machine = Call::new(Role::Inbound, edge.call_config(Some(destination)));
+    if let Some(t) = session_timer {
+        machine.set_session_timer(std::time::Instant::now(), t.timer);
+        leg.answer_headers = t.answer_headers;
+        leg.refresh = Some(t.refresh);
+    }
     machine.handle(std::time::Instant::now(), CallEvent::Start);
     tokio::spawn(drive(edge.clone(), machine, leg, events_rx));
 }
@@ -765,16 +799,15 @@ pub(super) async fn custom_prompt(store: &Store, tenant: TenantId, name: &str) -
     switchboard_media::wav::read(&wav).ok().map(|a| a.samples)
 }
 
-/// Start the built-in service `destination` on the call's RTP socket.
-pub(super) fn start_service(
+/// The built-in service `destination` runs on a call's RTP, and where its media goes first
+/// (until the caller's packets say where they really are).
+pub(super) fn service_for(
     edge: &Edge,
-    socket: media::RtpSockets,
     session: &sdp::AudioSession,
     destination: Destination,
     locale: &str,
     custom_prompt: Option<Vec<i16>>,
-    bridge: Option<media::BridgeIo>,
-) -> MediaHandle {
+) -> (Service, Option<SocketAddr>) {
     let law = match session.codec {
         Codec::Pcmu => Law::Mu,
         Codec::Pcma => Law::A,
@@ -800,7 +833,7 @@ pub(super) fn start_service(
     let remote = session
         .we_send()
         .then(|| SocketAddr::new(session.remote_addr, session.remote_port));
-    media::spawn(socket, remote, service, bridge)
+    (service, remote)
 }
 
 pub(super) async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end: &CallEnd<'_>) {
@@ -816,6 +849,14 @@ pub(super) async fn close_record(store: &Store, tenant: TenantId, id: Uuid, end:
     }
 }
 
+/// Our unchanged session, as the offer of a re-INVITE that refreshes it (RFC 4028 10).
+pub(super) fn refresh_offer(edge: &Edge, key: &str) -> Option<String> {
+    let mut calls = edge.calls.lock().ok()?;
+    let call = calls.get_mut(key)?;
+    call.local.session_version += 1;
+    Some(sdp::write(&call.local, None))
+}
+
 /// Answer a re-INVITE (RFC 3261 14.2): hold, unhold or a session refresh. The media keeps its
 /// port and codec; the direction follows the new offer.
 fn answer_reinvite(edge: &Edge, key: &str, body: &[u8]) -> Result<String, StatusCode> {
@@ -829,7 +870,8 @@ fn answer_reinvite(edge: &Edge, key: &str, body: &[u8]) -> Result<String, Status
     call.local.session_version += 1;
     if body.is_empty() {
         // An offerless re-INVITE: our 200 carries the offer (RFC 3264 section 8).
-        call.local.direction = switchboard_sip::sdp::Direction::SendRecv;
+        call.local.direction = Direction::SendRecv;
+        call.sendrecv.send_replace(true);
         return Ok(sdp::write(&call.local, None));
     }
     let offer = std::str::from_utf8(body)
@@ -841,29 +883,39 @@ fn answer_reinvite(edge: &Edge, key: &str, body: &[u8]) -> Result<String, Status
     };
     let session = sdp::negotiate(&offer, &policy).map_err(|_| StatusCode::NotAcceptableHere)?;
     call.local.direction = session.direction;
+    call.sendrecv
+        .send_replace(session.direction == Direction::SendRecv);
     Ok(sdp::write(&call.local, Some((&offer, session.media_index))))
 }
 
 async fn state_loop(edge: Arc<Edge>, mut rx: DialogStateReceiver) {
     while let Some(state) = rx.recv().await {
         if let DialogState::Updated(id, req, handle) = &state {
-            // A re-INVITE gets our SDP; an UPDATE (a session refresh) a plain 200.
+            // A re-INVITE gets our SDP; an UPDATE (a session refresh) a plain 200. Either
+            // refreshes the session (RFC 4028 10).
             let result = if req.method == Method::Invite {
                 answer_reinvite(&edge, &id.to_string(), &req.body).map(Some)
             } else {
                 Ok(None)
             };
+            let mut headers = super::timers::refresh_answer_headers(req);
+            if result.is_ok()
+                && let Ok(calls) = edge.calls.lock()
+                && let Some(call) = calls.get(&id.to_string())
+            {
+                let _ = call.events.send(CallEvent::SessionRefreshed);
+            }
             tokio::spawn({
                 let handle = handle.clone();
                 async move {
                     let sent = match result {
                         Ok(Some(answer)) => {
-                            let ct = Header::ContentType("application/sdp".into());
+                            headers.push(Header::ContentType("application/sdp".into()));
                             handle
-                                .respond(StatusCode::OK, Some(vec![ct]), Some(answer.into_bytes()))
+                                .respond(StatusCode::OK, Some(headers), Some(answer.into_bytes()))
                                 .await
                         }
-                        Ok(None) => handle.reply(StatusCode::OK).await,
+                        Ok(None) => handle.respond(StatusCode::OK, Some(headers), None).await,
                         Err(code) => handle.reply(code).await,
                     };
                     if sent.is_err() {

@@ -8,11 +8,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use switchboard_media::bridge::{Bridge, BridgeOutput, MonitorMode, Pause};
 use switchboard_media::g711::Law;
+use switchboard_media::liveness::Liveness;
 use switchboard_media::rtp::RtpPacket;
 use switchboard_media::service::Service;
 use switchboard_media::webrtc::{AudioFrame, LegId, LegQuality};
 use tokio::net::UdpSocket;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::recording::RecordingSink;
 use crate::webrtc::Hub;
@@ -277,11 +278,39 @@ async fn bridge_command(bridged: &mut Option<Bridged>) -> Option<BridgeCmd> {
     }
 }
 
+/// How a call's media judges whether its far end is still there.
+#[derive(Debug)]
+pub struct MediaWatch {
+    /// Silence (no RTP, no RTCP) for this long means the far end is gone.
+    pub timeout: Duration,
+    /// Whether the stream is `sendrecv` now (a re-INVITE to hold makes it false): only then
+    /// is silence judged.
+    pub sendrecv: watch::Receiver<bool>,
+}
+
 /// Control of a running media leg.
 #[derive(Debug)]
 pub struct MediaHandle {
     stop: Option<oneshot::Sender<()>>,
     done: Option<oneshot::Receiver<MediaOutcome>>,
+    /// Fires once when the far end has been silent past its [`MediaWatch`] timeout.
+    silent: Option<oneshot::Receiver<()>>,
+}
+
+/// Resolves when the call's media says its far end is gone; never without a watch.
+pub async fn far_end_gone(media: &mut Option<MediaHandle>) {
+    match media.as_mut().and_then(|m| m.silent.as_mut()) {
+        Some(silent) => {
+            if silent.await.is_err() {
+                // The media task ended without a verdict: nothing more to wait for.
+                std::future::pending::<()>().await;
+            }
+            if let Some(m) = media.as_mut() {
+                m.silent = None;
+            }
+        }
+        None => std::future::pending().await,
+    }
 }
 
 impl MediaHandle {
@@ -303,14 +332,27 @@ impl MediaHandle {
 ///
 /// With `bridge`, the call is bridged to an agent: the caller's audio goes through the bridge
 /// (to the agent, the supervisor and the recording) and the bridge's audio to the caller.
+///
+/// With `watch`, a far end silent past its timeout is reported ([`far_end_gone`]).
 pub fn spawn(
     sockets: RtpSockets,
     remote: Option<SocketAddr>,
     mut service: Service,
     bridge: Option<BridgeIo>,
+    watch: Option<MediaWatch>,
 ) -> MediaHandle {
     let (stop_tx, mut stop_rx) = oneshot::channel();
     let (done_tx, done_rx) = oneshot::channel();
+    let (silent_tx, silent_rx) = oneshot::channel();
+    let mut silent_tx = Some(silent_tx);
+    let (mut liveness, mut sendrecv) = match watch {
+        Some(w) => {
+            let mut l = Liveness::new(Instant::now(), w.timeout);
+            l.set_judged(Instant::now(), *w.sendrecv.borrow());
+            (Some(l), Some(w.sendrecv))
+        }
+        None => (None, None),
+    };
     let RtpSockets { rtp: socket, rtcp } = sockets;
     let cname = format!(
         "switchboard@{}",
@@ -341,13 +383,19 @@ pub fn spawn(
         let mut keys_seen = 0;
         loop {
             let bridge_deadline = bridged.as_ref().and_then(|b| b.io.bridge.poll_timeout());
-            let deadline = [service.poll_timeout(), bridge_deadline]
+            let silence_deadline = liveness.as_ref().and_then(Liveness::poll_timeout);
+            let deadline = [service.poll_timeout(), bridge_deadline, silence_deadline]
                 .into_iter()
                 .flatten()
                 .min()
                 .map(tokio::time::Instant::from_std);
             tokio::select! {
                 _ = &mut stop_rx => break,
+                changed = direction_changed(&mut sendrecv) => {
+                    if let (Some(on), Some(l)) = (changed, liveness.as_mut()) {
+                        l.set_judged(Instant::now(), on);
+                    }
+                }
                 cmd = bridge_command(&mut bridged) => if let Some(b) = bridged.as_mut() {
                     match cmd {
                         Some(cmd) => b.command(&mut service, cmd),
@@ -366,7 +414,11 @@ pub fn spawn(
                                 }
                             }
                             if Some(from) == remote {
-                                service.on_rtp(Instant::now(), &packet);
+                                let now = Instant::now();
+                                service.on_rtp(now, &packet);
+                                if let Some(l) = liveness.as_mut() {
+                                    l.heard(now);
+                                }
                             }
                         }
                     }
@@ -375,7 +427,12 @@ pub fn spawn(
                 received = rtcp.recv_from(&mut rtcp_buf) => {
                     if let Ok((n, from)) = received {
                         remote_rtcp = Some(from);
-                        service.on_rtcp(Instant::now(), &rtcp_buf[..n]);
+                        let now = Instant::now();
+                        service.on_rtcp(now, &rtcp_buf[..n]);
+                        // RFC 3550 6: RTCP is sent on hold and in silence; it counts as life.
+                        if let Some(l) = liveness.as_mut() {
+                            l.heard(now);
+                        }
                     }
                 }
                 () = tokio::time::sleep_until(next_report) => {
@@ -393,6 +450,13 @@ pub fn spawn(
                 } => {}
             }
             let now = Instant::now();
+            if liveness.as_ref().is_some_and(|l| l.is_dead(now)) {
+                // Reported once; the driver hangs up and stops this task.
+                liveness = None;
+                if let Some(tx) = silent_tx.take() {
+                    let _ = tx.send(());
+                }
+            }
             if let Some(b) = bridged.as_mut() {
                 for key in service.digits()[keys_seen..].chars() {
                     b.notify(CallNotice::Key(key));
@@ -439,5 +503,19 @@ pub fn spawn(
     MediaHandle {
         stop: Some(stop_tx),
         done: Some(done_rx),
+        silent: Some(silent_rx),
     }
+}
+
+/// The stream's next direction change (`true`: sendrecv); never without a watch, and never
+/// again once its sender is gone.
+async fn direction_changed(sendrecv: &mut Option<watch::Receiver<bool>>) -> Option<bool> {
+    let Some(rx) = sendrecv.as_mut() else {
+        return std::future::pending().await;
+    };
+    if rx.changed().await.is_err() {
+        *sendrecv = None;
+        return None;
+    }
+    Some(*rx.borrow_and_update())
 }

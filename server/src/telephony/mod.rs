@@ -10,6 +10,7 @@ mod monitor;
 pub mod outbound;
 pub mod prompts;
 pub mod routing;
+mod timers;
 
 pub use edge::SipEdge;
 pub use outbound::{CallControl, DialError, DialRequest};

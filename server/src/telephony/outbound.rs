@@ -235,6 +235,7 @@ impl Outbound {
             offer: Some(sdp::write(&local, None).into_bytes()),
             credential: self.credential.clone(),
             call_id: Some(self.sip_call_id.clone()),
+            headers: Some(super::timers::outbound_headers(&edge.settings)),
             ..Default::default()
         };
         let (dialog, join) = match edge.dialogs.do_invite_async(option, edge.state_tx.clone()) {
@@ -252,6 +253,7 @@ impl Outbound {
             None => tokio::sync::mpsc::unbounded_channel(),
         };
         let events_tx = events.clone();
+        let (sendrecv, sendrecv_rx) = tokio::sync::watch::channel(true);
         if let Ok(mut calls) = edge.calls.lock() {
             calls.insert(
                 key.clone(),
@@ -260,6 +262,7 @@ impl Outbound {
                     codec: Codec::Pcmu,
                     local,
                     events,
+                    sendrecv,
                 },
             );
         }
@@ -278,6 +281,9 @@ impl Outbound {
             answer: None,
             dialling: Some(join),
             media: None,
+            watch: edge.media_watch(sendrecv_rx),
+            answer_headers: Vec::new(),
+            refresh: None,
         };
         let mut machine = Call::new(Role::Outbound, edge.call_config(None));
         machine.handle(std::time::Instant::now(), CallEvent::Start);

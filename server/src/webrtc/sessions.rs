@@ -42,6 +42,9 @@ pub enum DeskChange {
     /// The agent took (`on`) or left a call the router did not offer: a colleague's
     /// consultation, a direct line's call, a call a flow sent them.
     Engaged { agent: Uuid, on: bool },
+    /// The desk's phone can ring (`true`: a WebSocket and a connected media session) or
+    /// cannot (either is gone). The router offers calls only to a phone that can ring.
+    Phone { agent: Uuid, can_ring: bool },
     /// A transfer completed: `to` has the connected call now, or nobody (`None`: it went to
     /// an outside number). `from` is done with it.
     HandedOver {
@@ -96,6 +99,8 @@ struct Desk {
     monitoring: Option<(Uuid, MonitorMode)>,
     /// The router was told this desk is on a call it did not route.
     engaged: bool,
+    /// What the router was last told of whether this desk's phone can ring.
+    can_ring: bool,
 }
 
 impl Desk {
@@ -109,6 +114,11 @@ impl Desk {
         self.leg
             .filter(|_| !self.laws.is_empty())
             .map(|l| (l, self.laws.clone()))
+    }
+
+    /// A call offered now would ring: the page is connected and so is its media session.
+    fn can_ring(&self) -> bool {
+        self.conn.is_some() && self.connected_leg().is_some()
     }
 }
 
@@ -261,6 +271,27 @@ impl Sessions {
         }
     }
 
+    /// Tell the router when whether `user`'s phone can ring has changed (a page connected or
+    /// went, a media session connected or closed).
+    fn phone_changed(&self, desk: &mut Desk, user: Uuid) {
+        let can_ring = desk.can_ring();
+        if desk.can_ring != can_ring {
+            desk.can_ring = can_ring;
+            self.changed(
+                desk.tenant,
+                DeskChange::Phone {
+                    agent: user,
+                    can_ring,
+                },
+            );
+        }
+    }
+
+    /// Whether a call offered to `user` now would ring on their desk.
+    pub fn can_ring(&self, user: Uuid) -> bool {
+        self.lock().desks.get(&user).is_some_and(Desk::can_ring)
+    }
+
     /// `user`'s desk takes call `id`; the router hears of it unless it offered the call.
     fn occupy(&self, desk: &mut Desk, user: Uuid, id: Uuid, by_router: bool) {
         desk.call = Some(id);
@@ -322,10 +353,12 @@ impl Sessions {
                 call: None,
                 monitoring: None,
                 engaged: false,
+                can_ring: false,
             });
             if let Some((_, old)) = desk.conn.replace((conn, tx.clone())) {
                 let _ = old.send(ServerMessage::Replaced);
             }
+            self.phone_changed(desk, user);
             (desk.call, desk.monitoring)
         };
         // A reconnect during a call: tell the page where it is.
@@ -358,6 +391,7 @@ impl Sessions {
             && desk.conn.as_ref().is_some_and(|(c, _)| *c == conn)
         {
             desk.conn = None;
+            self.phone_changed(desk, user);
         }
     }
 
@@ -384,6 +418,7 @@ impl Sessions {
             if let Some(desk) = inner.desks.get_mut(&user) {
                 desk.leg = Some(leg);
                 desk.laws.clear();
+                self.phone_changed(desk, user);
             }
         }
         Ok(answer)
@@ -402,6 +437,7 @@ impl Sessions {
             LegNotice::Connected(laws) => {
                 desk.laws = laws;
                 desk.send(ServerMessage::Media { state: "connected" });
+                self.phone_changed(desk, user);
                 let (call, monitoring, laws) = (desk.call, desk.monitoring, desk.laws.clone());
                 // Re-attach a live call (after a reload or an ICE restart on a new leg).
                 if let Some(bridge) = call
@@ -444,6 +480,7 @@ impl Sessions {
                     desk.leg = None;
                     desk.laws.clear();
                     desk.send(ServerMessage::Media { state: "closed" });
+                    self.phone_changed(desk, user);
                     if let Some(bridge) = desk
                         .call
                         .and_then(|c| inner.calls.get(&c))

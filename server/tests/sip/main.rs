@@ -75,6 +75,10 @@ async fn sipp(app: &TestApp, scenario_file: &str, number: &str, keys: &[(&str, &
             "au" | "ap" => {
                 cmd.args([&format!("-{k}"), *v]);
             }
+            // sipp's own options (`-d` the pause).
+            k if k.starts_with('-') => {
+                cmd.args([k, *v]);
+            }
             _ => {
                 cmd.args(["-key", k, v]);
             }
@@ -287,6 +291,81 @@ async fn switchboard_hangs_up_a_call_that_reaches_the_maximum_duration() {
     assert_eq!(calls[0]["hangup_cause"], "max_duration");
     assert_eq!(calls[0]["hangup_side"], "system");
     assert_eq!(calls[0]["codec"], "PCMU");
+}
+
+#[tokio::test]
+async fn a_call_whose_far_end_goes_silent_and_never_hangs_up_is_ended_as_a_media_timeout() {
+    let app = spawn_app_with(|s| s.sip.media_timeout_secs = 1).await;
+    // The caller sends no RTP and waits for our BYE, as a carrier whose BYE was lost.
+    assert!(sipp(&app, "wait-bye.xml", "+15550100100", &[]).await);
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "media_timeout", "{}", calls[0]);
+    assert_eq!(calls[0]["hangup_side"], "system");
+    assert!(calls[0]["answered_at"].is_string(), "it was answered");
+}
+
+#[tokio::test]
+async fn a_silent_call_on_hold_outlives_the_media_timeout() {
+    let app = spawn_app_with(|s| s.sip.media_timeout_secs = 1).await;
+    assert!(sipp(&app, "hold-silent.xml", "+15550100100", &[("-d", "2500")]).await);
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "answered", "{}", calls[0]);
+    assert_eq!(calls[0]["hangup_side"], "caller");
+}
+
+#[tokio::test]
+async fn switchboard_refreshes_a_session_it_is_the_refresher_of() {
+    let app = spawn_app_with(|s| s.sip.min_session_expires_secs = 1).await;
+    // A 2 s session: our UPDATE must reach the caller after about 1 s.
+    let refreshed = sipp(
+        &app,
+        "session-refresh.xml",
+        "+15550100100",
+        &[("se", "2;refresher=uas")],
+    )
+    .await;
+    assert!(refreshed, "the caller got our refresh");
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "answered", "{}", calls[0]);
+    assert_eq!(calls[0]["hangup_side"], "caller");
+}
+
+#[tokio::test]
+async fn a_session_the_caller_never_refreshes_is_ended_as_expired() {
+    let app = spawn_app_with(|s| s.sip.min_session_expires_secs = 1).await;
+    assert!(
+        sipp(
+            &app,
+            "session-lapse.xml",
+            "+15550100100",
+            &[("se", "3;refresher=uac")]
+        )
+        .await
+    );
+    let calls = ended_calls(&app, "acme", 1).await;
+    assert_eq!(calls[0]["hangup_cause"], "session_expired", "{}", calls[0]);
+    assert_eq!(calls[0]["hangup_side"], "system");
+}
+
+#[tokio::test]
+async fn a_session_interval_below_the_minimum_is_refused_with_422_and_no_record() {
+    let app = spawn_app().await;
+    assert!(
+        sipp(
+            &app,
+            "session-too-small.xml",
+            "+15550100100",
+            &[("se", "30")]
+        )
+        .await
+    );
+    let token = app.token("acme", "admin").await;
+    let (_, page) = app.get_json("/api/v1/calls", &token).await;
+    let calls = page["items"].as_array().cloned().unwrap_or_default();
+    assert!(
+        calls.iter().all(|c| c["sip_call_id"] == "demo"),
+        "a refused negotiation is not a call: {page}"
+    );
 }
 
 /// Send `bytes` and return the first line of the answer, if one comes within a second.

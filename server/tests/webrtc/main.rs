@@ -1041,6 +1041,59 @@ async fn a_queued_caller_hears_music_until_an_available_member_answers_then_wrap
 }
 
 #[tokio::test]
+async fn an_agent_available_before_their_media_connects_is_offered_the_waiting_call_once_it_does() {
+    let _serial = SERIAL.lock().await;
+    let app = spawn_app().await;
+    configure_support(&app, json!({ "name": "support", "wrap_up_secs": 2 })).await;
+    let agent1 = app.user_id("acme", "agent1@acme.example").await;
+    // Signed in and available, but no media session yet (the browser is still connecting).
+    let token = app.token("acme", "agent1").await;
+    let mut ws = desk_socket(&app, &token).await;
+    ws.send(Message::text(
+        json!({ "type": "state", "state": "available" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let changed = next_json(&mut ws).await;
+    assert_eq!(changed["state"], "available", "{changed}");
+    let caller = Caller::start(CALLER_TONE).await;
+    let call = sipp_to(
+        &app,
+        "+15550100103",
+        "webrtc/caller-until-bye.xml",
+        &[("rtp_port", caller.port.to_string())],
+        0,
+    );
+    // The call waits for the agent: nothing rings a desk whose phone cannot ring, and the
+    // agent refused nothing.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(support_state(&app, &agent1).await, "available");
+    let next = tokio::time::timeout(Duration::from_millis(300), next_json(&mut ws)).await;
+    assert!(next.is_err(), "no offer without media: {next:?}");
+    // The browser's media session connects (the same user, a page that takes over): the
+    // waiting call rings there at once.
+    let mut agent = Agent::launch(&app, AGENT_TONE).await;
+    agent.sign_in("acme", "agent1").await;
+    let id = agent.answer().await;
+    agent.eval(&format!("softphone.hangup('{id}')")).await;
+    assert!(call.await.expect("join"), "sipp's call succeeded");
+    let record = ended_call(&app).await;
+    assert_eq!(record["id"], id.as_str());
+    assert_eq!(record["agent_id"], agent1.as_str());
+    let supervisor = app.token("acme", "supervisor").await;
+    let (_, states) = app
+        .get_json(&format!("/api/v1/users/{agent1}/states"), &supervisor)
+        .await;
+    let names: Vec<&str> = states
+        .as_array()
+        .expect("states")
+        .iter()
+        .filter_map(|s| s["state"].as_str())
+        .collect();
+    assert_eq!(names[..3], ["available", "offered", "on_call"], "{states}");
+}
+
+#[tokio::test]
 async fn a_call_to_an_agent_who_is_not_signed_in_is_refused_at_once() {
     let _serial = SERIAL.lock().await;
     let app = spawn_app().await;
