@@ -7,8 +7,11 @@
 
 pub mod api;
 pub mod auth;
+pub mod calls;
 pub mod demo;
+pub mod desks;
 pub mod domain;
+pub mod media;
 pub mod recording;
 pub mod routing;
 pub mod settings;
@@ -16,7 +19,6 @@ pub mod startup;
 pub mod store;
 pub mod telemetry;
 pub mod telephony;
-pub mod webrtc;
 
 pub use settings::Settings;
 pub use startup::Application;

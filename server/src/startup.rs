@@ -9,9 +9,11 @@ use tokio::net::TcpListener;
 
 use crate::api::{self, AppState, LoginLimits};
 use crate::auth::{JwtKeys, load_jwt_secret};
+use crate::calls::Controller;
+use crate::desks::Desks;
+use crate::routing::Routing;
 use crate::settings::Settings;
 use crate::store::{Database, Store};
-use crate::telephony::SipEdge;
 
 /// A built application: the database is migrated and the listener bound.
 pub struct Application {
@@ -19,7 +21,8 @@ pub struct Application {
     router: axum::Router,
     database: Database,
     store: Store,
-    sip: Option<SipEdge>,
+    calls: Option<Controller>,
+    desks: Desks,
 }
 
 impl Application {
@@ -45,21 +48,49 @@ impl Application {
         let listener = TcpListener::bind(settings.http.listen)
             .await
             .with_context(|| format!("binding {}", settings.http.listen))?;
-        let (routing, routing_rx) = tokio::sync::watch::channel(0);
-        let sip = if settings.sip.enabled {
+        let (numbers_changed, numbers_rx) = tokio::sync::watch::channel(0);
+        // The composition root: the SIP stack (when enabled), then the desks and the routers
+        // (which exist without SIP too), then the call controller over all of them.
+        let stack = if settings.sip.enabled {
             Some(
-                SipEdge::start(
-                    settings.sip.clone(),
-                    settings.media.clone(),
-                    &settings.data_dir,
-                    store.clone(),
-                    routing_rx,
-                )
-                .await
-                .context("starting the SIP edge")?,
+                crate::telephony::transport::bind(&settings.sip)
+                    .await
+                    .context("binding SIP")?,
             )
         } else {
             None
+        };
+        // Browsers are told this address when WebRTC listens on all interfaces.
+        let fallback_ip = stack.as_ref().map_or(
+            settings
+                .sip
+                .public_ip
+                .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
+            |s| s.media_ip,
+        );
+        let desks = crate::desks::start(
+            &settings.media,
+            &settings.data_dir,
+            fallback_ip,
+            store.clone(),
+        )
+        .await
+        .context("starting the desks' WebRTC media")?;
+        let routers = Routing::new(store.clone(), desks.clone());
+        let calls = match stack {
+            Some(stack) => Some(
+                Controller::start(
+                    stack,
+                    settings.sip.clone(),
+                    settings.media.clone(),
+                    store.clone(),
+                    (desks.clone(), routers.clone()),
+                    numbers_rx,
+                )
+                .await
+                .context("starting the call controller")?,
+            ),
+            None => None,
         };
         let state = AppState {
             store: store.clone(),
@@ -67,17 +98,18 @@ impl Application {
             settings: Arc::new(settings),
             jwt: Arc::new(jwt),
             metrics: crate::telemetry::metrics_handle(),
-            routing: Arc::new(routing),
-            calls: sip.as_ref().map(SipEdge::control),
-            sessions: sip.as_ref().map(SipEdge::sessions),
-            routers: sip.as_ref().map(SipEdge::routing),
+            numbers_changed: Arc::new(numbers_changed),
+            calls: calls.as_ref().map(Controller::control),
+            desks: desks.clone(),
+            routers: routers.clone(),
         };
         Ok(Application {
             listener,
             router: api::router(state),
             database,
             store,
-            sip,
+            calls,
+            desks,
         })
     }
 
@@ -91,18 +123,18 @@ impl Application {
 
     /// Where SIP (UDP and TCP) is served, when the SIP edge runs.
     pub fn sip_addr(&self) -> Option<SocketAddr> {
-        self.sip.as_ref().map(|s| s.addr)
+        self.calls.as_ref().map(|c| c.addr)
     }
 
-    /// Where browsers send WebRTC media, when the SIP edge runs.
-    pub fn webrtc_addr(&self) -> Option<SocketAddr> {
-        self.sip.as_ref().map(|s| s.sessions().hub.addr)
+    /// Where browsers send WebRTC media.
+    pub fn webrtc_addr(&self) -> SocketAddr {
+        self.desks.hub.addr
     }
 
-    /// Reload the SIP edge's trunks and numbers now (after seeding them directly).
+    /// Reload the call controller's trunks and numbers now (after seeding them directly).
     pub async fn reload_routing(&self) -> anyhow::Result<()> {
-        match &self.sip {
-            Some(sip) => sip.reload().await,
+        match &self.calls {
+            Some(calls) => calls.reload().await,
             None => Ok(()),
         }
     }
@@ -127,8 +159,8 @@ impl Application {
             .await
             .context("HTTP server")?;
         tracing::info!("HTTP API drained");
-        if let Some(sip) = self.sip {
-            sip.shutdown().await;
+        if let Some(calls) = self.calls {
+            calls.shutdown().await;
         }
         self.store.pool().close().await;
         let mut database = self.database;

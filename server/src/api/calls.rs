@@ -14,11 +14,11 @@ use super::error::{ApiError, FieldError, Validator};
 use super::extract::{ApiJson, ApiPath, ApiQuery, IdPath};
 use super::page::{Page, page_request};
 use crate::auth::Principal;
+use crate::calls::{DialError, DialRequest};
 use crate::domain::{DialPlan, PhoneNumber, Role};
 use crate::store::call::{self, CallFilter, CallRecord};
 use crate::store::tenant;
-use crate::telephony::routing::Destination;
-use crate::telephony::{DialError, DialRequest};
+use crate::telephony::numbers::Destination;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

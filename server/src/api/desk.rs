@@ -82,7 +82,7 @@ async fn directory(
     )
     .await?;
     tx.commit().await?;
-    let signed_in = |id: Uuid| state.sessions.as_ref().is_some_and(|s| s.is_connected(id));
+    let signed_in = |id: Uuid| state.desks.is_connected(id);
     Ok(axum::Json(Directory {
         queues: queues
             .into_iter()

@@ -57,29 +57,27 @@ pub struct AppState {
     pub jwt: Arc<JwtKeys>,
     pub login_limits: Arc<Mutex<LoginLimits>>,
     pub metrics: PrometheusHandle,
-    /// Bumped when trunks or numbers change, so the SIP edge reloads its routing table.
-    pub routing: Arc<tokio::sync::watch::Sender<u64>>,
-    /// Places outbound calls; `None` when the SIP edge is disabled.
-    pub calls: Option<crate::telephony::CallControl>,
-    /// The desks (WebSockets, browser media); `None` when the SIP edge is disabled.
-    pub sessions: Option<crate::webrtc::Sessions>,
-    /// The tenants' routers; `None` when the SIP edge is disabled.
-    pub routers: Option<crate::routing::Routing>,
+    /// Bumped when trunks or numbers change, so the call controller reloads its number table.
+    pub numbers_changed: Arc<tokio::sync::watch::Sender<u64>>,
+    /// Places outbound calls; `None` when SIP is disabled.
+    pub calls: Option<crate::calls::CallControl>,
+    /// The desks (WebSockets, browser media).
+    pub desks: crate::desks::Desks,
+    /// The tenants' routers.
+    pub routers: crate::routing::Routing,
 }
 
 impl AppState {
     /// Tell a tenant's router that its queues changed.
     pub fn queues_changed(&self, tenant: crate::store::TenantId) {
-        if let Some(r) = &self.routers {
-            r.reload(tenant);
-        }
+        self.routers.reload(tenant);
     }
 }
 
 impl AppState {
-    /// Tell the SIP edge that trunks or numbers changed.
+    /// Tell the call controller that trunks or numbers changed.
     pub fn routing_changed(&self) {
-        self.routing.send_modify(|v| *v = v.wrapping_add(1));
+        self.numbers_changed.send_modify(|v| *v = v.wrapping_add(1));
     }
 }
 

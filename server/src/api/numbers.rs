@@ -21,7 +21,7 @@ use crate::store::audit::{self, AuditEntry};
 use crate::store::document::Kind;
 use crate::store::phone_number::{self, PhoneNumberRecord};
 use crate::store::{TenantId, is_unique_violation, new_id, tenant, user};
-use crate::telephony::routing::Destination;
+use crate::telephony::numbers::Destination;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

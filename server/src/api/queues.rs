@@ -257,15 +257,15 @@ async fn delete_queue(
 }
 
 #[utoipa::path(get, path = "/queues/{id}/live", tag = "routing", params(("id" = Uuid, Path)),
-    responses((status = 200, body = crate::routing::Live, description = "Calls waiting, agents by state, today's counters"),
+    responses((status = 200, body = switchboard_proto::Live, description = "Calls waiting, agents by state, today's counters"),
               (status = 404, body = super::error::Problem), (status = 503, body = super::error::Problem)))]
 async fn live_queue(
     State(state): State<AppState>,
     principal: Principal,
     ApiPath(IdPath { id }): ApiPath<IdPath>,
-) -> Result<axum::Json<crate::routing::Live>, ApiError> {
+) -> Result<axum::Json<switchboard_proto::Live>, ApiError> {
     let tenant = principal.require(Role::Supervisor)?;
-    let routers = state.routers.clone().ok_or(ApiError::Unavailable)?;
+    let routers = state.routers.clone();
     let mut tx = state.store.tenant_tx(tenant).await?;
     if queue::list(&mut tx, tenant, Some(id)).await?.is_empty() {
         return Err(ApiError::NotFound);

@@ -60,13 +60,13 @@ async fn get_recording(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = principal.require(Role::Supervisor)?;
-    let sessions = state.sessions.clone().ok_or(ApiError::NotFound)?;
+    let desks = state.desks.clone();
     let mut tx = state.store.tenant_tx(tenant).await?;
     let key = call::recording_key(&mut tx, tenant, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    let (len, mut file) = sessions
+    let (len, mut file) = desks
         .recordings
         .open(&key)
         .await

@@ -1,5 +1,5 @@
 //! `GET /api/v1/ws`: the signed-in user's WebSocket: live events and WebRTC signalling for
-//! their desk (see [`crate::webrtc::protocol`] for the messages).
+//! their desk (see `switchboard_proto` for the messages).
 //!
 //! The first message must be `auth` with an access token, within 10 s. A message of the wrong
 //! shape, or a request the desk refuses, is answered with an `error` message and changes
@@ -15,13 +15,13 @@ use switchboard_media::bridge::MonitorMode;
 use uuid::Uuid;
 
 use super::{ApiError, AppState};
+use crate::desks::{DeskError, Desks, TransferStep};
 use crate::domain::Role;
+use crate::media::rtp::BridgeCmd;
 use crate::routing::Routing;
 use crate::store::{TenantId, queue};
-use crate::telephony::media::BridgeCmd;
-use crate::webrtc::protocol::{ClientMessage, ServerMessage};
-use crate::webrtc::{DeskError, Sessions, TransferStep};
 use switchboard_acd::{AgentState, NotReadyReason};
+use switchboard_proto::{ClientMessage, ErrorCode, Monitoring, ServerMessage, WantedState};
 
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 /// SDP offers are a few KiB; nothing legitimate comes near this.
@@ -35,14 +35,14 @@ async fn open_socket(
     State(state): State<AppState>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let sessions = state.sessions.clone().ok_or(ApiError::Unavailable)?;
+    let desks = state.desks.clone();
     Ok(upgrade
         .max_message_size(MAX_MESSAGE)
         // Desk messages are small; tungstenite's 128 KiB default buffers would cost a
         // quarter of a MiB per signed-in user.
         .read_buffer_size(8 * 1024)
         .write_buffer_size(8 * 1024)
-        .on_upgrade(move |socket| serve(state, sessions, socket)))
+        .on_upgrade(move |socket| serve(state, desks, socket)))
 }
 
 /// Who is on the socket.
@@ -52,7 +52,7 @@ struct User {
     role: Role,
 }
 
-fn error(code: &'static str, message: impl Into<String>) -> ServerMessage {
+fn error(code: ErrorCode, message: impl Into<String>) -> ServerMessage {
     ServerMessage::Error {
         code,
         message: message.into(),
@@ -76,7 +76,7 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<User> 
     let Ok(ClientMessage::Auth { token }) = serde_json::from_str::<ClientMessage>(&text) else {
         send(
             socket,
-            &error("auth_required", "the first message must be auth"),
+            &error(ErrorCode::AuthRequired, "the first message must be auth"),
         )
         .await;
         return None;
@@ -85,12 +85,20 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<User> 
         Ok(c) => c,
         Err(e) => {
             tracing::info!(reason = %e, "WebSocket token rejected");
-            send(socket, &error("unauthorized", "invalid or expired token")).await;
+            send(
+                socket,
+                &error(ErrorCode::Unauthorized, "invalid or expired token"),
+            )
+            .await;
             return None;
         }
     };
     let Some(tenant) = claims.tid.map(TenantId) else {
-        send(socket, &error("forbidden", "desks belong to tenant users")).await;
+        send(
+            socket,
+            &error(ErrorCode::Forbidden, "desks belong to tenant users"),
+        )
+        .await;
         return None;
     };
     Some(User {
@@ -100,13 +108,13 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<User> 
     })
 }
 
-async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
+async fn serve(state: AppState, desks: Desks, mut socket: WebSocket) {
     let Some(user) = authenticate(&state, &mut socket).await else {
         let _ = socket.send(Message::Close(None)).await;
         return;
     };
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let conn = sessions.connect(user.id, user.tenant, tx);
+    let conn = desks.connect(user.id, user.tenant, tx);
     tracing::info!(user_id = %user.id, tenant_id = %user.tenant, "desk connected");
     let ready = ServerMessage::Ready {
         user_id: user.id,
@@ -126,22 +134,22 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                                 watch(&state, &user, queue_ids, &mut watched).await
                             }
                             Ok(ClientMessage::TransferToQueue { call_id, queue_id }) => {
-                                transfer_to_queue(&state, &sessions, &user, call_id, queue_id).await
+                                transfer_to_queue(&state, &desks, &user, call_id, queue_id).await
                             }
-                            Ok(ClientMessage::Dial { to }) => dial(&state, &sessions, &user, &to).await,
+                            Ok(ClientMessage::Dial { to }) => dial(&state, &desks, &user, &to).await,
                             Ok(ClientMessage::TransferToNumber { call_id, to }) => {
-                                transfer_to_number(&state, &sessions, &user, call_id, &to).await
+                                transfer_to_number(&state, &desks, &user, call_id, &to).await
                             }
                             Ok(ClientMessage::State { state: wanted, reason }) => {
-                                own_state(&state, &user, &wanted, reason).await
+                                own_state(&state, &user, wanted, reason).await
                             }
                             Ok(ClientMessage::ForceState { user_id, state: wanted, reason }) => {
-                                force_state(&state, &user, user_id, &wanted, reason).await
+                                force_state(&state, &user, user_id, wanted, reason).await
                             }
-                            Ok(msg) => handle(&sessions, state.routers.as_ref(), &user, msg).await,
+                            Ok(msg) => handle(&desks, &state.routers, &user, msg).await,
                             Err(e) => {
                                 tracing::info!(user_id = %user.id, error = %e, "malformed WebSocket message");
-                                Some(error("bad_message", e.to_string()))
+                                Some(error(ErrorCode::BadMessage, e.to_string()))
                             }
                         };
                         if let Some(reply) = reply
@@ -151,7 +159,7 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                         }
                     }
                     Some(Ok(Message::Binary(_))) => {
-                        if !send(&mut socket, &error("bad_message", "messages are JSON text")).await {
+                        if !send(&mut socket, &error(ErrorCode::BadMessage, "messages are JSON text")).await {
                             break;
                         }
                     }
@@ -159,7 +167,7 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
                     Some(Err(_)) | None => break,
                 },
                 _ = every_second.tick(), if !watched.is_empty() => {
-                    let Some(routing) = state.routers.as_ref() else { continue };
+                    let routing = &state.routers;
                     let mut open = true;
                     for queue_id in &watched {
                         if let Some(live) = routing.live(user.tenant, *queue_id).await {
@@ -182,16 +190,17 @@ async fn serve(state: AppState, sessions: Sessions, mut socket: WebSocket) {
             }
         }
     }
-    sessions.disconnect(user.id, conn);
+    desks.disconnect(user.id, conn);
     let _ = socket.send(Message::Close(None)).await;
     tracing::info!(user_id = %user.id, "desk disconnected");
     // A reload or a network change reconnects within the grace period; otherwise the agent is
     // not ready any more, so no call is offered to a desk that is gone.
-    if let Some(routing) = state.routers.clone() {
+    {
+        let routing = state.routers.clone();
         let grace = std::time::Duration::from_secs(state.settings.media.desk_grace_secs);
         tokio::spawn(async move {
             tokio::time::sleep(grace).await;
-            if !sessions.is_connected(user.id) {
+            if !desks.is_connected(user.id) {
                 routing.disconnected(user.tenant, user.id);
             }
         });
@@ -207,12 +216,12 @@ async fn watch(
 ) -> Option<ServerMessage> {
     if !user.role.at_least(Role::Supervisor) {
         return Some(error(
-            "forbidden",
+            ErrorCode::Forbidden,
             "only supervisors and admins watch queues",
         ));
     }
     if queue_ids.len() > 50 {
-        return Some(error("bad_message", "watch at most 50 queues"));
+        return Some(error(ErrorCode::BadMessage, "watch at most 50 queues"));
     }
     let known = async {
         let mut tx = state.store.tenant_tx(user.tenant).await?;
@@ -222,11 +231,14 @@ async fn watch(
     }
     .await;
     let Ok(known) = known else {
-        return Some(error("unavailable", "the queues cannot be read now"));
+        return Some(error(
+            ErrorCode::Unavailable,
+            "the queues cannot be read now",
+        ));
     };
     if let Some(other) = queue_ids.iter().find(|q| !known.contains(q)) {
         tracing::info!(user_id = %user.id, queue_id = %other, "watch of an unknown queue refused");
-        return Some(error("no_such_queue", format!("no queue {other}")));
+        return Some(error(ErrorCode::NoSuchQueue, format!("no queue {other}")));
     }
     *watched = queue_ids;
     None
@@ -234,14 +246,13 @@ async fn watch(
 
 /// The agent dials out. While on it they are not ready (`outbound`), so no queue call is
 /// offered to them; the wrap-up makes them available again.
-async fn dial(
-    state: &AppState,
-    sessions: &Sessions,
-    user: &User,
-    to: &str,
-) -> Option<ServerMessage> {
-    let (Some(control), Some(routing)) = (state.calls.as_ref(), state.routers.as_ref()) else {
-        return Some(error("unavailable", "calls are not placed from this node"));
+async fn dial(state: &AppState, desks: &Desks, user: &User, to: &str) -> Option<ServerMessage> {
+    let routing = &state.routers;
+    let Some(control) = state.calls.as_ref() else {
+        return Some(error(
+            ErrorCode::Unavailable,
+            "calls are not placed from this node",
+        ));
     };
     let number = match number_to_dial(state, user, to).await {
         Ok(n) => n,
@@ -249,7 +260,7 @@ async fn dial(
     };
     let id = crate::store::new_id();
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
-    if let Err(e) = sessions.dialing(id, user.tenant, user.id, number.as_str(), events.clone()) {
+    if let Err(e) = desks.dialing(id, user.tenant, user.id, number.as_str(), events.clone()) {
         return Some(e.into());
     }
     match control
@@ -267,8 +278,8 @@ async fn dial(
         }
         Err(e) => {
             // Nothing was dialled; the agent's state is as it was.
-            sessions.ended(id);
-            Some(error("dial_failed", e.to_string()))
+            desks.ended(id);
+            Some(error(ErrorCode::DialFailed, e.to_string()))
         }
     }
 }
@@ -281,12 +292,12 @@ fn desk_dial(
     id: Uuid,
     events: tokio::sync::mpsc::UnboundedSender<switchboard_sip::call::Event>,
     events_rx: tokio::sync::mpsc::UnboundedReceiver<switchboard_sip::call::Event>,
-) -> crate::telephony::DialRequest {
-    crate::telephony::DialRequest {
+) -> crate::calls::DialRequest {
+    crate::calls::DialRequest {
         tenant: user.tenant,
         to,
         from: None,
-        destination: crate::telephony::routing::Destination::Agent(user.id),
+        destination: crate::telephony::numbers::Destination::Agent(user.id),
         trunk: None,
         id: Some(id),
         agent: Some(user.id),
@@ -311,21 +322,28 @@ async fn number_to_dial(
     .await
     .unwrap_or_default();
     let plan = crate::domain::DialPlan::for_country_or_default(&country);
-    crate::domain::PhoneNumber::parse(to, plan)
-        .map_err(|_| error("bad_number", format!("{to:?} is not a phone number")))
+    crate::domain::PhoneNumber::parse(to, plan).map_err(|_| {
+        error(
+            ErrorCode::BadNumber,
+            format!("{to:?} is not a phone number"),
+        )
+    })
 }
 
 /// Blind transfer of the agent's call to an outside number: a second call rings it, and is
 /// joined to the caller's when it answers.
 async fn transfer_to_number(
     state: &AppState,
-    sessions: &Sessions,
+    desks: &Desks,
     user: &User,
     call: Uuid,
     to: &str,
 ) -> Option<ServerMessage> {
     let Some(control) = state.calls.as_ref() else {
-        return Some(error("unavailable", "calls are not placed from this node"));
+        return Some(error(
+            ErrorCode::Unavailable,
+            "calls are not placed from this node",
+        ));
     };
     let number = match number_to_dial(state, user, to).await {
         Ok(n) => n,
@@ -333,7 +351,7 @@ async fn transfer_to_number(
     };
     let leg = crate::store::new_id();
     let (events, events_rx) = tokio::sync::mpsc::unbounded_channel();
-    if let Err(e) = sessions.transfer_out(user.id, call, leg, number.as_str(), events.clone()) {
+    if let Err(e) = desks.transfer_out(user.id, call, leg, number.as_str(), events.clone()) {
         return Some(e.into());
     }
     match control
@@ -346,8 +364,8 @@ async fn transfer_to_number(
         }
         Err(e) => {
             // Nothing was dialled: the caller is the agent's again.
-            sessions.ended(leg);
-            Some(error("transfer_failed", e.to_string()))
+            desks.ended(leg);
+            Some(error(ErrorCode::TransferFailed, e.to_string()))
         }
     }
 }
@@ -355,14 +373,12 @@ async fn transfer_to_number(
 /// Blind transfer of the agent's call to a queue of their tenant.
 async fn transfer_to_queue(
     state: &AppState,
-    sessions: &Sessions,
+    desks: &Desks,
     user: &User,
     call: Uuid,
     queue_id: Uuid,
 ) -> Option<ServerMessage> {
-    let Some(routing) = state.routers.as_ref() else {
-        return Some(error("unavailable", "routing is not running on this node"));
-    };
+    let routing = &state.routers;
     let known = async {
         let mut tx = state.store.tenant_tx(user.tenant).await?;
         let found = !queue::list(&mut tx, user.tenant, Some(queue_id))
@@ -374,10 +390,20 @@ async fn transfer_to_queue(
     .await;
     match known {
         Ok(true) => {}
-        Ok(false) => return Some(error("no_such_queue", format!("no queue {queue_id}"))),
-        Err(_) => return Some(error("unavailable", "the queues cannot be read now")),
+        Ok(false) => {
+            return Some(error(
+                ErrorCode::NoSuchQueue,
+                format!("no queue {queue_id}"),
+            ));
+        }
+        Err(_) => {
+            return Some(error(
+                ErrorCode::Unavailable,
+                "the queues cannot be read now",
+            ));
+        }
     }
-    match sessions.release(user.id, call) {
+    match desks.release(user.id, call) {
         Ok(()) => {
             tracing::info!(user_id = %user.id, call_id = %call, %queue_id, "call transferred to a queue");
             routing.transfer(user.tenant, call, user.id, queue_id);
@@ -391,10 +417,10 @@ async fn transfer_to_queue(
 async fn own_state(
     state: &AppState,
     user: &User,
-    wanted: &str,
+    wanted: WantedState,
     reason: Option<String>,
 ) -> Option<ServerMessage> {
-    if wanted == "break" {
+    if wanted == WantedState::Break {
         let reasons = async {
             let mut tx = state.store.tenant_tx(user.tenant).await?;
             let list = crate::store::desk::break_reasons(&mut tx, user.tenant).await?;
@@ -403,17 +429,20 @@ async fn own_state(
         }
         .await;
         let Ok(reasons) = reasons else {
-            return Some(error("unavailable", "the break reasons cannot be read now"));
+            return Some(error(
+                ErrorCode::Unavailable,
+                "the break reasons cannot be read now",
+            ));
         };
         if !reasons.iter().any(|r| Some(&r.code) == reason.as_ref()) {
             let codes: Vec<&str> = reasons.iter().map(|r| r.code.as_str()).collect();
             return Some(error(
-                "bad_state",
+                ErrorCode::BadState,
                 format!("a break's reason is one of {}", codes.join(", ")),
             ));
         }
     }
-    match set_state(state.routers.as_ref(), user, wanted, reason) {
+    match set_state(&state.routers, user, wanted, reason) {
         Ok(reply) => reply,
         Err(e) => Some(e.into()),
     }
@@ -424,12 +453,12 @@ async fn force_state(
     state: &AppState,
     user: &User,
     agent: Uuid,
-    wanted: &str,
+    wanted: WantedState,
     reason: Option<String>,
 ) -> Option<ServerMessage> {
     if !user.role.at_least(Role::Supervisor) {
         return Some(error(
-            "forbidden",
+            ErrorCode::Forbidden,
             "only supervisors and admins set others' states",
         ));
     }
@@ -444,15 +473,15 @@ async fn force_state(
     }
     .await;
     if known != Some(true) {
-        return Some(error("no_such_user", format!("no user {agent}")));
+        return Some(error(ErrorCode::NoSuchUser, format!("no user {agent}")));
     }
     let target = User {
         id: agent,
         tenant: user.tenant,
         role: Role::Agent,
     };
-    tracing::info!(user_id = %user.id, agent = %agent, wanted, "a supervisor sets an agent's state");
-    match set_state(state.routers.as_ref(), &target, wanted, reason) {
+    tracing::info!(user_id = %user.id, agent = %agent, ?wanted, "a supervisor sets an agent's state");
+    match set_state(&state.routers, &target, wanted, reason) {
         Ok(reply) => reply,
         Err(e) => Some(e.into()),
     }
@@ -460,42 +489,38 @@ async fn force_state(
 
 /// The agent's availability, for their tenant's router.
 fn set_state(
-    routing: Option<&Routing>,
+    routing: &Routing,
     user: &User,
-    state: &str,
+    state: WantedState,
     reason: Option<String>,
 ) -> Result<Option<ServerMessage>, DeskError> {
     let state = match (state, reason) {
-        ("available", _) => AgentState::Available,
-        ("offline", _) => AgentState::Offline,
-        ("break", Some(r)) if !r.trim().is_empty() && r.len() <= 50 => {
+        (WantedState::Available, _) => AgentState::Available,
+        (WantedState::Offline, _) => AgentState::Offline,
+        (WantedState::Break, Some(r)) if !r.trim().is_empty() && r.len() <= 50 => {
             AgentState::NotReady(NotReadyReason::Break(r.trim().to_owned()))
         }
         _ => {
             return Err(DeskError {
-                code: "bad_state",
+                code: ErrorCode::BadState,
                 message: "state is available, offline, or break with a reason (1-50 characters)"
                     .into(),
             });
         }
     };
-    let routing = routing.ok_or(DeskError {
-        code: "unavailable",
-        message: "routing is not running on this node".into(),
-    })?;
     routing.set_state(user.tenant, user.id, state);
     Ok(None)
 }
 
 async fn handle(
-    sessions: &Sessions,
-    routing: Option<&Routing>,
+    desks: &Desks,
+    routing: &Routing,
     user: &User,
     msg: ClientMessage,
 ) -> Option<ServerMessage> {
     let result: Result<Option<ServerMessage>, DeskError> = match msg {
         ClientMessage::Auth { .. } => Err(DeskError {
-            code: "bad_message",
+            code: ErrorCode::BadMessage,
             message: "already signed in".into(),
         }),
         ClientMessage::Ping => Ok(Some(ServerMessage::Pong)),
@@ -506,32 +531,26 @@ async fn handle(
         | ClientMessage::TransferToNumber { .. }
         | ClientMessage::State { .. }
         | ClientMessage::Dial { .. } => Ok(None),
-        ClientMessage::ExtendWrapUp { secs } => match routing {
-            Some(routing) if (1..=600).contains(&secs) => {
-                routing.extend_wrap_up(user.tenant, user.id, Duration::from_secs(u64::from(secs)));
-                Ok(None)
-            }
-            Some(_) => Err(DeskError {
-                code: "bad_message",
-                message: "secs is 1-600".into(),
-            }),
-            None => Err(DeskError {
-                code: "unavailable",
-                message: "routing is not running on this node".into(),
-            }),
-        },
-        ClientMessage::Offer { sdp, restart } => sessions
+        ClientMessage::ExtendWrapUp { secs } if (1..=600).contains(&secs) => {
+            routing.extend_wrap_up(user.tenant, user.id, Duration::from_secs(u64::from(secs)));
+            Ok(None)
+        }
+        ClientMessage::ExtendWrapUp { .. } => Err(DeskError {
+            code: ErrorCode::BadMessage,
+            message: "secs is 1-600".into(),
+        }),
+        ClientMessage::Offer { sdp, restart } => desks
             .offer(user.id, sdp, restart)
             .await
             .map(|sdp| Some(ServerMessage::Answer { sdp })),
-        ClientMessage::Accept { call_id } => sessions.accept(user.id, call_id).map(|()| None),
+        ClientMessage::Accept { call_id } => desks.accept(user.id, call_id).map(|()| None),
         ClientMessage::Refuse { call_id } | ClientMessage::Hangup { call_id } => {
-            sessions.hang_up(user.id, call_id).map(|()| None)
+            desks.hang_up(user.id, call_id).map(|()| None)
         }
-        ClientMessage::Hold { call_id, on } => sessions
+        ClientMessage::Hold { call_id, on } => desks
             .control(user.id, call_id, BridgeCmd::Hold(on))
             .map(|()| None),
-        ClientMessage::Mute { call_id, on } => sessions
+        ClientMessage::Mute { call_id, on } => desks
             .control(user.id, call_id, BridgeCmd::Mute(on))
             .map(|()| None),
         ClientMessage::Dtmf { call_id, digits } => {
@@ -541,55 +560,50 @@ async fn handle(
                     .chars()
                     .all(|c| c.is_ascii_digit() || "*#ABCD".contains(c));
             if valid {
-                sessions
+                desks
                     .control(user.id, call_id, BridgeCmd::Keys(digits))
                     .map(|()| None)
             } else {
                 Err(DeskError {
-                    code: "bad_digits",
+                    code: ErrorCode::BadDigits,
                     message: "digits are 1-32 of 0-9, *, #, A-D".into(),
                 })
             }
         }
-        ClientMessage::Record { call_id, paused } => sessions
+        ClientMessage::Record { call_id, paused } => desks
             .control(user.id, call_id, BridgeCmd::PauseRecording(paused))
             .map(|()| None),
-        ClientMessage::Consult { call_id, agent_id } => sessions
+        ClientMessage::Consult { call_id, agent_id } => desks
             .consult(user.id, call_id, agent_id, false)
             .map(|()| None),
-        ClientMessage::TransferToAgent { call_id, agent_id } => sessions
+        ClientMessage::TransferToAgent { call_id, agent_id } => desks
             .consult(user.id, call_id, agent_id, true)
             .map(|()| None),
-        ClientMessage::Conference { call_id } => sessions
+        ClientMessage::Conference { call_id } => desks
             .transfer_step(user.id, call_id, TransferStep::Conference)
             .map(|()| None),
-        ClientMessage::Transfer { call_id } => sessions
+        ClientMessage::Transfer { call_id } => desks
             .transfer_step(user.id, call_id, TransferStep::Transfer)
             .map(|()| None),
-        ClientMessage::CancelConsult { call_id } => sessions
+        ClientMessage::CancelConsult { call_id } => desks
             .transfer_step(user.id, call_id, TransferStep::Cancel)
             .map(|()| None),
         ClientMessage::Monitor { call_id, mode } => {
-            let mode = match mode.as_str() {
-                "off" => Ok(None),
-                // Consult is a transfer step, not a supervisor's mode.
-                "consult" => Err(DeskError {
-                    code: "bad_mode",
-                    message: "mode is listen, whisper, barge or off".into(),
-                }),
-                m => MonitorMode::parse(m).map(Some).ok_or(DeskError {
-                    code: "bad_mode",
-                    message: "mode is listen, whisper, barge or off".into(),
-                }),
+            let mode = match mode {
+                Monitoring::Off => None,
+                Monitoring::Listen => Some(MonitorMode::Listen),
+                Monitoring::Whisper => Some(MonitorMode::Whisper),
+                Monitoring::Barge => Some(MonitorMode::Barge),
             };
-            mode.and_then(|mode| sessions.monitor(user.id, user.role, user.tenant, call_id, mode))
+            desks
+                .monitor(user.id, user.role, user.tenant, call_id, mode)
                 .map(|()| None)
         }
     };
     match result {
         Ok(reply) => reply,
         Err(e) => {
-            tracing::info!(user_id = %user.id, code = e.code, message = %e.message, "desk request refused");
+            tracing::info!(user_id = %user.id, code = ?e.code, message = %e.message, "desk request refused");
             Some(e.into())
         }
     }

@@ -1,6 +1,7 @@
 //! Domain types that parse, rather than validate later: once a value has one of these types it
 //! is known to be well formed. Pure code: no I/O, no clock.
 
+mod cidr;
 pub mod phone;
 pub mod schedule;
 
@@ -10,6 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use cidr::parse_cidr;
 pub use phone::{DialPlan, PhoneError, PhoneNumber};
 
 /// A role, from the most to the least powerful. Every user but a platform admin belongs to

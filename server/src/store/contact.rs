@@ -35,6 +35,27 @@ pub struct Contact {
     pub updated_at: DateTime<Utc>,
 }
 
+impl From<Contact> for switchboard_proto::ContactCard {
+    fn from(c: Contact) -> switchboard_proto::ContactCard {
+        switchboard_proto::ContactCard {
+            id: c.id,
+            name: c.name,
+            company: c.company,
+            email: c.email,
+            notes: c.notes,
+            phones: c
+                .phones
+                .into_iter()
+                .map(|p| switchboard_proto::ContactPhone {
+                    number: p.number,
+                    label: p.label,
+                })
+                .collect(),
+            custom_fields: c.custom_fields,
+        }
+    }
+}
+
 /// The fields of a contact, validated (create, or the merged result of an update).
 #[derive(Debug, Clone)]
 pub struct ContactFields {

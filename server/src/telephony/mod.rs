@@ -1,16 +1,13 @@
-//! Telephony: the SIP edge that carriers reach, its routing table, the RTP media of each call
-//! and the built-in services (echo test, prompt + DTMF test). Protocol logic stays in the
-//! sans-IO crates `switchboard-sip` and `switchboard-media`; this module is their I/O.
+//! SIP I/O, and nothing of calls: the transports and the gate in front of them, digest
+//! authentication of carriers, the number table (which tenant a dialled number belongs to),
+//! trunk monitors (registration, keep-alive) and RFC 4028 session-timer headers. The protocol
+//! logic is in the sans-IO `switchboard-sip`; the call controller ([`crate::calls`]) reads what
+//! this module receives.
 
+pub mod credentials;
 pub mod digest;
-mod driver;
-pub mod edge;
-pub mod media;
-mod monitor;
-pub mod outbound;
-pub mod prompts;
-pub mod routing;
-mod timers;
-
-pub use edge::SipEdge;
-pub use outbound::{CallControl, DialError, DialRequest};
+mod gate;
+pub mod monitor;
+pub mod numbers;
+pub mod timers;
+pub mod transport;

@@ -22,7 +22,7 @@ use crate::store::{Store, trunk};
 
 /// The running monitors, by trunk, with the configuration they were started from.
 #[derive(Default)]
-pub(super) struct Monitors {
+pub struct Monitors {
     running: HashMap<Uuid, (String, JoinHandle<()>)>,
 }
 
@@ -36,12 +36,7 @@ impl Drop for Monitors {
 
 impl Monitors {
     /// Start, restart or stop monitors so they match `trunks`.
-    pub(super) fn update(
-        &mut self,
-        trunks: &[TrunkConfig],
-        store: &Store,
-        endpoint: &EndpointInnerRef,
-    ) {
+    pub fn update(&mut self, trunks: &[TrunkConfig], store: &Store, endpoint: &EndpointInnerRef) {
         let mut wanted: HashMap<Uuid, String> = HashMap::new();
         for t in trunks {
             if t.outbound_proxy.is_some() && (t.options_interval_secs > 0 || t.register) {

@@ -12,7 +12,7 @@ use switchboard_sip::session_timer::{
 use crate::settings::SipSettings;
 
 /// This node's policy, unless session timers are off.
-pub(super) fn policy(settings: &SipSettings) -> Option<TimerPolicy> {
+pub fn policy(settings: &SipSettings) -> Option<TimerPolicy> {
     let secs = |v: u64| u32::try_from(v).unwrap_or(u32::MAX);
     (settings.session_expires_secs > 0).then(|| TimerPolicy {
         interval: secs(settings.session_expires_secs),
@@ -22,7 +22,7 @@ pub(super) fn policy(settings: &SipSettings) -> Option<TimerPolicy> {
 
 /// How a call's session is refreshed when it is ours to refresh.
 #[derive(Debug, Clone)]
-pub(super) struct Refresh {
+pub struct Refresh {
     /// The far end allows UPDATE (RFC 3311): refresh without an offer. Otherwise re-INVITE.
     by_update: bool,
     /// The `Session-Expires` value our refreshes carry.
@@ -32,10 +32,10 @@ pub(super) struct Refresh {
 /// An inbound call's timer: what the call machine runs, the headers of our 200 OK, and how we
 /// refresh.
 #[derive(Debug)]
-pub(super) struct Inbound {
-    pub(super) timer: SessionTimer,
-    pub(super) answer_headers: Vec<Header>,
-    pub(super) refresh: Refresh,
+pub struct Inbound {
+    pub timer: SessionTimer,
+    pub answer_headers: Vec<Header>,
+    pub refresh: Refresh,
 }
 
 fn allows_update(msg: &impl HeadersExt) -> bool {
@@ -52,7 +52,7 @@ fn supports_timer(msg: &impl HeadersExt) -> bool {
 
 /// RFC 4028 9 for an INVITE: `Ok(None)` with timers off, `Err(min_se)` when the asked interval
 /// is too short (answer 422 with that `Min-SE`).
-pub(super) fn inbound(
+pub fn inbound(
     settings: &SipSettings,
     req: &rsipstack::sip::Request,
 ) -> Result<Option<Inbound>, u32> {
@@ -93,7 +93,7 @@ pub(super) fn inbound(
 }
 
 /// The headers of our outbound INVITE: we support timers and ask for our interval.
-pub(super) fn outbound_headers(settings: &SipSettings) -> Vec<Header> {
+pub fn outbound_headers(settings: &SipSettings) -> Vec<Header> {
     policy(settings).map_or_else(Vec::new, |p| {
         vec![
             Header::Other("Supported".into(), "timer".into()),
@@ -104,7 +104,7 @@ pub(super) fn outbound_headers(settings: &SipSettings) -> Vec<Header> {
 }
 
 /// RFC 4028 7.2 for our INVITE's 2xx: the timer and how we refresh, with timers on.
-pub(super) fn outbound(
+pub fn outbound(
     settings: &SipSettings,
     resp: &rsipstack::sip::Response,
 ) -> Option<(SessionTimer, Refresh)> {
@@ -125,7 +125,7 @@ pub(super) fn outbound(
 
 /// The headers of our 2xx to the far end's re-INVITE or UPDATE: a refresh carrying
 /// `Session-Expires` gets it back (RFC 4028 9), with `Require: timer` if it supports timers.
-pub(super) fn refresh_answer_headers(req: &rsipstack::sip::Request) -> Vec<Header> {
+pub fn refresh_answer_headers(req: &rsipstack::sip::Request) -> Vec<Header> {
     let Some(se) = req
         .header_value("Session-Expires")
         .and_then(|v| SessionExpires::parse(&v))
@@ -148,7 +148,7 @@ pub(super) fn refresh_answer_headers(req: &rsipstack::sip::Request) -> Vec<Heade
 
 /// Send our refresh (RFC 4028 10): an UPDATE without a body, or a re-INVITE with `sdp` (our
 /// unchanged session). Whether the far end answered 2xx.
-pub(super) async fn refresh(dialog: &InviteDialog, how: &Refresh, sdp: Option<String>) -> bool {
+pub async fn refresh(dialog: &InviteDialog, how: &Refresh, sdp: Option<String>) -> bool {
     let mut headers = vec![
         Header::Other("Supported".into(), "timer".into()),
         Header::Other("Session-Expires".into(), how.session_expires.clone()),

@@ -16,20 +16,27 @@ use tokio::sync::mpsc::{self, UnboundedReceiver, UnboundedSender};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::edge::{Edge, close_record, custom_prompt, mos, service_for};
-use super::media::{
-    BridgeCmd, BridgeIo, CallNotice, MediaHandle, MediaOutcome, RtpSockets, far_end_gone,
-};
-use super::routing::Destination;
+use super::Edge;
+use super::record::close_record;
+use super::services::{custom_prompt, service_for};
+use crate::desks::{OfferDetails, Report};
 use crate::domain::schedule::{Hours, Schedule};
+use crate::media::quality::mos;
+use crate::media::rtp::{
+    BridgeCmd, BridgeIo, MediaHandle, MediaNotice, MediaOutcome, MediaWatch, RtpSockets,
+    far_end_gone,
+};
+use crate::routing::{Arrival, QueueNotice};
 use crate::store::call::{self, CallEnd};
-use crate::store::contact::{self, Contact, ContactFilter};
+use crate::store::contact::{self, ContactFilter};
 use crate::store::document::{self, Kind};
 use crate::store::{PageRequest, TenantId};
-use crate::webrtc::protocol::{IvrChoice, IvrInputs, OfferDetails};
+use crate::telephony::numbers::Destination;
+use crate::telephony::timers::{self, Refresh};
 use switchboard_ivr::{Flow, Interpreter, Route};
 use switchboard_media::bridge::{Bridge, Pause};
 use switchboard_media::g711::Law;
+use switchboard_proto::{ContactCard, IvrChoice, IvrInputs};
 
 /// Everything the driver needs to carry out a call's actions.
 pub(super) struct Leg {
@@ -53,11 +60,11 @@ pub(super) struct Leg {
     pub(super) dialling: Option<JoinHandle<InviteAsyncResult>>,
     pub(super) media: Option<MediaHandle>,
     /// How the media judges the far end's liveness, until the media starts with it.
-    pub(super) watch: Option<super::media::MediaWatch>,
+    pub(super) watch: Option<MediaWatch>,
     /// Inbound: headers our 200 OK carries besides the SDP (the session timer's).
     pub(super) answer_headers: Vec<Header>,
     /// How we refresh the session, when a session timer runs and it is ours to refresh.
-    pub(super) refresh: Option<super::timers::Refresh>,
+    pub(super) refresh: Option<Refresh>,
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -80,9 +87,27 @@ async fn dial_result(
     }
 }
 
+/// What the lower layers report to a call's driver.
+#[derive(Debug)]
+enum Notice {
+    Media(MediaNotice),
+    Queue(QueueNotice),
+    Offer(Report),
+}
+
+/// The receiving ends of a journey's reports.
+struct Notices {
+    media: UnboundedReceiver<MediaNotice>,
+    queue: UnboundedReceiver<QueueNotice>,
+    offers: UnboundedReceiver<Report>,
+}
+
 /// A bridged call's way to an agent: through an IVR flow, a queue, or a desk's ringing.
 struct Journey {
-    notices_tx: UnboundedSender<CallNotice>,
+    /// Where the call's media, its router and the desk a flow rang report.
+    media_tx: UnboundedSender<MediaNotice>,
+    queue_tx: UnboundedSender<QueueNotice>,
+    offers_tx: UnboundedSender<Report>,
     /// Commands to the call's bridge, once its media runs.
     bridge: Option<UnboundedSender<BridgeCmd>>,
     ivr: Option<Interpreter>,
@@ -95,17 +120,26 @@ struct Journey {
 }
 
 impl Journey {
-    fn new() -> (Journey, UnboundedReceiver<CallNotice>) {
-        let (notices_tx, rx) = mpsc::unbounded_channel();
+    fn new() -> (Journey, Notices) {
+        let (media_tx, media) = mpsc::unbounded_channel();
+        let (queue_tx, queue) = mpsc::unbounded_channel();
+        let (offers_tx, offers) = mpsc::unbounded_channel();
         let journey = Journey {
-            notices_tx,
+            media_tx,
+            queue_tx,
+            offers_tx,
             bridge: None,
             ivr: None,
             queue: None,
             agent_ringing: None,
             hangup_after_prompt: false,
         };
-        (journey, rx)
+        let notices = Notices {
+            media,
+            queue,
+            offers,
+        };
+        (journey, notices)
     }
 
     fn command(&self, cmd: BridgeCmd) {
@@ -183,7 +217,7 @@ pub(super) async fn drive(
                         calls.remove(&leg.key);
                     }
                     if leg.destination.bridged() {
-                        edge.sessions.ended(leg.id);
+                        edge.desks.ended(leg.id);
                     }
                     if journey.queue.is_some() {
                         edge.routing.ended(leg.tenant, leg.id);
@@ -226,8 +260,14 @@ pub(super) async fn drive(
                 let now = Instant::now();
                 call.handle(now, event.unwrap_or(Event::Failed(500)));
             }
-            Some(notice) = notices.recv() => {
-                notice_arrived(&edge, &mut call, &leg, &mut journey, notice);
+            Some(notice) = notices.media.recv() => {
+                notice_arrived(&edge, &mut call, &leg, &mut journey, Notice::Media(notice));
+            }
+            Some(notice) = notices.queue.recv() => {
+                notice_arrived(&edge, &mut call, &leg, &mut journey, Notice::Queue(notice));
+            }
+            Some(report) = notices.offers.recv() => {
+                notice_arrived(&edge, &mut call, &leg, &mut journey, Notice::Offer(report));
             }
             result = dial_result(&mut leg.dialling) => answered(&edge, &mut call, &mut leg, result).await,
             () = sleep_until(deadline) => call.handle_timeout(Instant::now()),
@@ -243,7 +283,7 @@ pub(super) async fn drive(
             () = sleep_until(journey.agent_ringing.map(|(_, d)| d)) => {
                 // Nobody took the call at the desk the flow chose.
                 if let Some((agent, _)) = journey.agent_ringing.take() {
-                    edge.sessions.withdraw(leg.id, agent);
+                    edge.desks.withdraw(leg.id, agent);
                 }
                 give_up(&edge, &mut call, &leg, &mut journey);
             }
@@ -394,7 +434,7 @@ async fn enqueue(
     let priority = priority.max(contact.as_deref().map_or(0, contact_priority));
     edge.routing.arrived(
         leg.tenant,
-        crate::routing::Arrival {
+        Arrival {
             call: leg.id,
             queue,
             priority,
@@ -407,14 +447,14 @@ async fn enqueue(
                 contact,
             },
             events: leg.events.clone(),
-            notices: journey.notices_tx.clone(),
+            notices: journey.queue_tx.clone(),
         },
     );
 }
 
 /// A contact's priority in queues: `custom_fields.priority` (an integer), or 10 for
 /// `custom_fields.vip: true`; else 0.
-fn contact_priority(contact: &Contact) -> i32 {
+fn contact_priority(contact: &ContactCard) -> i32 {
     let fields = &contact.custom_fields;
     if let Some(p) = fields["priority"].as_i64() {
         return p.clamp(-1000, 1000) as i32;
@@ -427,7 +467,7 @@ fn contact_priority(contact: &Contact) -> i32 {
 }
 
 /// The tenant's contact with the caller's number (the first, if several share it).
-async fn matched_contact(edge: &Edge, leg: &Leg) -> Option<Box<Contact>> {
+async fn matched_contact(edge: &Edge, leg: &Leg) -> Option<Box<ContactCard>> {
     let filter = ContactFilter {
         phone: Some(leg.from_number.clone()),
         ..ContactFilter::default()
@@ -441,7 +481,7 @@ async fn matched_contact(edge: &Edge, leg: &Leg) -> Option<Box<Contact>> {
         .await
         .ok()?;
     let _ = tx.commit().await;
-    found.pop().map(Box::new)
+    found.pop().map(|c| Box::new(c.into()))
 }
 
 /// A flow sent the answered call to one agent: their desk rings while the caller hears music.
@@ -452,11 +492,11 @@ fn ring_from_flow(
     journey: &mut Journey,
     agent: Uuid,
     ivr: IvrInputs,
-    contact: Option<Box<Contact>>,
+    contact: Option<Box<ContactCard>>,
 ) {
     journey.command(BridgeCmd::Music(true));
-    let notices = journey.notices_tx.clone();
-    let rung = edge.sessions.ring_routed(
+    let offers = journey.offers_tx.clone();
+    let rung = edge.desks.ring_routed(
         leg.id,
         leg.tenant,
         agent,
@@ -469,7 +509,7 @@ fn ring_from_flow(
         },
         leg.events.clone(),
         move |report| {
-            let _ = notices.send(CallNotice::Offer(report));
+            let _ = offers.send(report);
         },
         false,
     );
@@ -506,31 +546,25 @@ fn farewell(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey, prom
     }
 }
 
-fn notice_arrived(
-    edge: &Edge,
-    call: &mut Call,
-    leg: &Leg,
-    journey: &mut Journey,
-    notice: CallNotice,
-) {
+fn notice_arrived(edge: &Edge, call: &mut Call, leg: &Leg, journey: &mut Journey, notice: Notice) {
     let now = Instant::now();
     match notice {
-        CallNotice::Key(key) => {
+        Notice::Media(MediaNotice::Key(key)) => {
             if let Some(ivr) = journey.ivr.as_mut() {
                 ivr.key(now, key);
             }
         }
-        CallNotice::AnnouncementDone => {
+        Notice::Media(MediaNotice::AnnouncementDone) => {
             if let Some(ivr) = journey.ivr.as_mut() {
                 ivr.prompt_done(now);
             } else if journey.hangup_after_prompt {
                 call.handle(now, Event::LocalHangup);
             }
         }
-        CallNotice::Announce {
+        Notice::Queue(QueueNotice::Announce {
             position,
             expected_wait,
-        } => {
+        }) => {
             if journey.ivr.is_none() && !journey.hangup_after_prompt {
                 let audio = edge
                     .prompts
@@ -539,11 +573,11 @@ fn notice_arrived(
                 journey.command(BridgeCmd::Play(audio));
             }
         }
-        CallNotice::GiveUp => give_up(edge, call, leg, journey),
-        CallNotice::Offer(crate::routing::Report::Answered { .. }) => {
+        Notice::Queue(QueueNotice::GiveUp) => give_up(edge, call, leg, journey),
+        Notice::Offer(Report::Answered { .. }) => {
             journey.agent_ringing = None;
         }
-        CallNotice::Offer(crate::routing::Report::Refused { .. }) => {
+        Notice::Offer(Report::Refused { .. }) => {
             journey.agent_ringing = None;
             give_up(edge, call, leg, journey);
         }
@@ -584,7 +618,7 @@ async fn answered(
         calls.insert(key.clone(), entry);
     }
     leg.key = key;
-    if let Some((timer, refresh)) = super::timers::outbound(&edge.settings, &response) {
+    if let Some((timer, refresh)) = timers::outbound(&edge.settings, &response) {
         call.set_session_timer(now, timer);
         leg.refresh = Some(refresh);
     }
@@ -596,10 +630,10 @@ fn refresh_session(edge: &Edge, leg: &Leg) {
     let Some(how) = leg.refresh.clone() else {
         return;
     };
-    let sdp = super::edge::refresh_offer(edge, &leg.key);
+    let sdp = super::dialogs::refresh_offer(edge, &leg.key);
     let (dialog, events, id) = (leg.dialog.clone(), leg.events.clone(), leg.id);
     tokio::spawn(async move {
-        let refreshed = super::timers::refresh(&dialog, &how, sdp).await;
+        let refreshed = timers::refresh(&dialog, &how, sdp).await;
         tracing::debug!(call_id = %id, refreshed, "session refresh");
         let _ = events.send(if refreshed {
             Event::SessionRefreshed
@@ -628,7 +662,7 @@ async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uui
         contact: matched_contact(edge, leg).await,
         ..OfferDetails::default()
     };
-    let rung = edge.sessions.ring(
+    let rung = edge.desks.ring(
         leg.id,
         leg.tenant,
         agent,
@@ -672,8 +706,8 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
         sdp::Codec::Pcma => Law::A,
     };
     // A blocked caller's farewell is not worth keeping.
-    let recording = if edge.sessions.record_calls && leg.destination != Destination::Blocked {
-        match edge.sessions.recordings.create(leg.tenant, leg.id) {
+    let recording = if edge.desks.record_calls && leg.destination != Destination::Blocked {
+        match edge.desks.recordings.create(leg.tenant, leg.id) {
             Ok(sink) => Some(sink),
             Err(e) => {
                 tracing::error!(error = %e, call_id = %leg.id, "cannot start the recording");
@@ -683,7 +717,7 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
     } else {
         None
     };
-    edge.sessions.bridged(leg.id, tx);
+    edge.desks.bridged(leg.id, tx);
     let mut bridge = Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some());
     if matches!(
         leg.destination,
@@ -695,9 +729,9 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
     BridgeIo {
         bridge,
         commands,
-        hub: edge.sessions.hub.clone(),
+        hub: edge.desks.hub.clone(),
         recording,
-        notices: Some(journey.notices_tx.clone()),
+        notices: Some(journey.media_tx.clone()),
     }
 }
 
@@ -714,7 +748,7 @@ async fn start_media(edge: &Arc<Edge>, leg: &mut Leg, journey: &mut Journey) {
         .bridged()
         .then(|| bridge_for(edge, leg, session, journey));
     let (service, remote) = service_for(edge, session, leg.destination, &leg.locale, custom);
-    leg.media = Some(super::media::spawn(
+    leg.media = Some(crate::media::rtp::spawn(
         sockets,
         remote,
         service,
@@ -763,8 +797,8 @@ fn quality(outcome: &MediaOutcome) -> serde_json::Value {
 mod tests {
     use super::*;
 
-    fn contact(fields: serde_json::Value) -> Contact {
-        Contact {
+    fn contact(fields: serde_json::Value) -> ContactCard {
+        ContactCard {
             id: Uuid::nil(),
             name: "Alice".into(),
             company: None,
@@ -772,8 +806,6 @@ mod tests {
             notes: None,
             phones: Vec::new(),
             custom_fields: fields,
-            created_at: Utc::now(),
-            updated_at: Utc::now(),
         }
     }
 

@@ -1,4 +1,4 @@
-//! The RTP driver of one call: owns the call's UDP socket, feeds the sans-IO [`Service`] with
+//! The RTP task of one call: owns the call's UDP socket, feeds the sans-IO [`Service`] with
 //! received packets and the time, and sends what it produces. Symmetric RTP: media is sent to
 //! where the caller's packets come from (latched on the first packet), which gets through NAT.
 
@@ -15,8 +15,8 @@ use switchboard_media::webrtc::{AudioFrame, LegId, LegQuality};
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use super::Hub;
 use crate::recording::RecordingSink;
-use crate::webrtc::Hub;
 
 /// RTP ports handed out round-robin from the configured range (even ports, RFC 3550 11).
 #[derive(Debug)]
@@ -125,22 +125,13 @@ pub enum BridgeCmd {
     Patch(Option<mpsc::UnboundedSender<BridgeCmd>>),
 }
 
-/// What a call's media tells the call's driver (and the router tells it through the driver).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CallNotice {
+/// What a call's media reports: keys the caller pressed and announcements that finished.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaNotice {
     /// The caller pressed a key (RFC 4733).
     Key(char),
     /// The announcement played to its end.
     AnnouncementDone,
-    /// The router: tell the caller their position and the expected wait.
-    Announce {
-        position: usize,
-        expected_wait: Option<Duration>,
-    },
-    /// The router: the call can go nowhere (full queue, max wait with no overflow).
-    GiveUp,
-    /// The desk a flow rang answered or refused.
-    Offer(crate::routing::Report),
 }
 
 /// The bridge side of a call's media task: the sans-IO bridge, its commands, where its audio
@@ -152,7 +143,7 @@ pub struct BridgeIo {
     pub hub: Hub,
     pub recording: Option<Box<dyn RecordingSink>>,
     /// Where the caller's keys and finished announcements are reported.
-    pub notices: Option<mpsc::UnboundedSender<CallNotice>>,
+    pub notices: Option<mpsc::UnboundedSender<MediaNotice>>,
 }
 
 /// Where one party's audio goes: their leg, with the RTP clock of what we send them.
@@ -232,7 +223,7 @@ impl Bridged {
         }
     }
 
-    fn notify(&self, notice: CallNotice) {
+    fn notify(&self, notice: MediaNotice) {
         if let Some(tx) = &self.io.notices {
             let _ = tx.send(notice);
         }
@@ -257,7 +248,7 @@ impl Bridged {
                 BridgeOutput::ToSupervisor { law, payload } => {
                     self.supervisor.send(&self.io.hub, law, payload);
                 }
-                BridgeOutput::AnnouncementDone => self.notify(CallNotice::AnnouncementDone),
+                BridgeOutput::AnnouncementDone => self.notify(MediaNotice::AnnouncementDone),
                 BridgeOutput::Record(stereo) => {
                     if let Some(sink) = &mut self.io.recording
                         && let Err(e) = sink.write(&stereo)
@@ -459,7 +450,7 @@ pub fn spawn(
             }
             if let Some(b) = bridged.as_mut() {
                 for key in service.digits()[keys_seen..].chars() {
-                    b.notify(CallNotice::Key(key));
+                    b.notify(MediaNotice::Key(key));
                 }
                 keys_seen = service.digits().len();
                 b.io.bridge.handle_timeout(now);

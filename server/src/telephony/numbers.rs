@@ -1,4 +1,4 @@
-//! The SIP edge's routing table: which trunk a request comes from (longest-prefix match of its
+//! The SIP edge's number table: which trunk a request comes from (longest-prefix match of its
 //! source address) and which tenant owns the dialled number. Pure data, rebuilt from the store
 //! whenever trunks or numbers change; lookups never touch the database.
 
@@ -7,8 +7,8 @@ use std::net::IpAddr;
 
 use uuid::Uuid;
 
-use crate::api::trunks::parse_cidr;
 use crate::domain::PhoneNumber;
+use crate::domain::parse_cidr;
 use crate::store::TenantId;
 use crate::store::phone_number::PhoneNumberRecord;
 use crate::store::trunk::TrunkConfig;
@@ -93,7 +93,7 @@ pub enum RouteError {
 }
 
 #[derive(Debug, Default)]
-pub struct RoutingTable {
+pub struct NumberTable {
     trunks: Vec<TrunkEntry>,
     numbers: HashMap<String, NumberEntry>,
 }
@@ -137,8 +137,8 @@ pub fn dialled_number(user: &str) -> Option<PhoneNumber> {
     }
 }
 
-impl RoutingTable {
-    pub fn build(trunks: &[TrunkConfig], numbers: &[PhoneNumberRecord]) -> RoutingTable {
+impl NumberTable {
+    pub fn build(trunks: &[TrunkConfig], numbers: &[PhoneNumberRecord]) -> NumberTable {
         let trunks = trunks
             .iter()
             .map(|t| TrunkEntry {
@@ -169,7 +169,7 @@ impl RoutingTable {
                 ))
             })
             .collect();
-        RoutingTable { trunks, numbers }
+        NumberTable { trunks, numbers }
     }
 
     /// The trunk whose most specific CIDR contains `ip`.
@@ -262,7 +262,7 @@ mod tests {
     fn calls_are_routed_by_source_and_dialled_number() {
         let acme = Uuid::now_v7();
         let globex = Uuid::now_v7();
-        let table = RoutingTable::build(
+        let table = NumberTable::build(
             &[
                 trunk("shared", None, &["203.0.113.0/24"]),
                 trunk(

@@ -16,11 +16,12 @@ use switchboard_sip::sdp::{self, Codec, Direction, LocalAudio};
 use uuid::Uuid;
 
 use super::driver::{Leg, drive};
-use super::edge::{ActiveCall, Edge, close_record};
-use super::routing::Destination;
+use super::record::close_record;
+use super::{ActiveCall, Edge};
 use crate::domain::PhoneNumber;
 use crate::store::call::{self, CallEnd, NewCall};
 use crate::store::{TenantId, tenant, trunk};
+use crate::telephony::numbers::Destination;
 use switchboard_sip::call::{Call, Event as CallEvent, Role};
 
 /// How long an outbound call may ring before it is cancelled.
@@ -235,7 +236,7 @@ impl Outbound {
             offer: Some(sdp::write(&local, None).into_bytes()),
             credential: self.credential.clone(),
             call_id: Some(self.sip_call_id.clone()),
-            headers: Some(super::timers::outbound_headers(&edge.settings)),
+            headers: Some(crate::telephony::timers::outbound_headers(&edge.settings)),
             ..Default::default()
         };
         let (dialog, join) = match edge.dialogs.do_invite_async(option, edge.state_tx.clone()) {

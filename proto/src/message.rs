@@ -1,37 +1,24 @@
-//! The messages of the signed-in user's WebSocket (`/api/v1/ws`), as JSON objects tagged by
-//! `type`. The browser's side is in the test softphone (`server/assets/softphone.html`) and,
-//! later, the desktop's socket module; nothing else knows the wire format.
+//! The desk socket's messages, both ways.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// What a caller chose and entered in an IVR flow before reaching an agent.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct IvrInputs {
-    /// The key pressed at each menu, in order.
-    pub choices: Vec<IvrChoice>,
-    /// Digits collected and variables set (`account`, ...).
-    pub variables: std::collections::BTreeMap<String, String>,
-}
+use crate::{
+    AgentStatus, CallState, ContactCard, ErrorCode, IvrInputs, Live, MediaState, Monitoring,
+};
 
-/// One menu choice.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct IvrChoice {
-    pub node: String,
-    pub key: String,
-}
-
-/// What an agent is told about a call offered to them, besides its numbers.
-#[derive(Debug, Clone, Default)]
-pub struct OfferDetails {
-    pub queue_id: Option<Uuid>,
-    pub queue_name: Option<String>,
-    pub ivr: Option<IvrInputs>,
-    pub contact: Option<Box<crate::store::contact::Contact>>,
+/// The state an agent chooses (or a supervisor sets for them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WantedState {
+    Available,
+    /// A break, with one of the tenant's break reasons.
+    Break,
+    Offline,
 }
 
 /// From the browser.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
     /// First message: the access token (a browser cannot set headers on a WebSocket, and a
@@ -74,10 +61,10 @@ pub enum ClientMessage {
         call_id: Uuid,
         paused: bool,
     },
-    /// Supervisors: `listen`, `whisper`, `barge` or `off`.
+    /// Supervisors: listen, whisper, barge, or off.
     Monitor {
         call_id: Uuid,
-        mode: String,
+        mode: Monitoring,
     },
     /// Attended transfer, step 1: ring another agent of the tenant for a consultation (the
     /// caller hears music while the two agents talk).
@@ -113,10 +100,10 @@ pub enum ClientMessage {
     CancelConsult {
         call_id: Uuid,
     },
-    /// The agent's availability: `available`, `break` (with the tenant's reason code) or
-    /// `offline`. Logging out during a call takes effect when it ends.
+    /// The agent's availability; a break names one of the tenant's reason codes. Logging
+    /// out during a call takes effect when it ends.
     State {
-        state: String,
+        state: WantedState,
         #[serde(default)]
         reason: Option<String>,
     },
@@ -126,10 +113,10 @@ pub enum ClientMessage {
         call_id: Uuid,
         queue_id: Uuid,
     },
-    /// Supervisors: set an agent's state (`available`, `break` with a reason, `offline`).
+    /// Supervisors: set an agent's state.
     ForceState {
         user_id: Uuid,
-        state: String,
+        state: WantedState,
         #[serde(default)]
         reason: Option<String>,
     },
@@ -151,7 +138,7 @@ pub enum ClientMessage {
 }
 
 /// To the browser.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// Signed in; the session is live.
@@ -163,9 +150,9 @@ pub enum ServerMessage {
     Answer {
         sdp: String,
     },
-    /// The media session's state: `connected` or `closed`.
+    /// The media session's state.
     Media {
-        state: &'static str,
+        state: MediaState,
     },
     /// A call is offered to this agent, or, with `transfer_from`, another agent consults
     /// them about one (attended transfer).
@@ -174,25 +161,24 @@ pub enum ServerMessage {
         from: String,
         to: String,
         /// Set when another agent consults this one about the call (attended transfer).
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         transfer_from: Option<Uuid>,
         /// The queue the call waited in.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         queue_id: Option<Uuid>,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         queue_name: Option<String>,
         /// What the caller chose and entered in the IVR.
-        #[serde(skip_serializing_if = "Option::is_none")]
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         ivr: Option<IvrInputs>,
         /// The tenant's contact with the caller's number, if there is one (the screen pop).
-        #[serde(skip_serializing_if = "Option::is_none")]
-        contact: Option<Box<crate::store::contact::Contact>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        contact: Option<Box<ContactCard>>,
     },
-    /// A call's state changed: `ringing`, `connected`, `consulting`, `conference`, `ended`
-    /// (also sent after a reconnect).
+    /// A call's state changed (also sent after a reconnect).
     Call {
         call_id: Uuid,
-        state: &'static str,
+        state: CallState,
         from: String,
         to: String,
     },
@@ -206,19 +192,18 @@ pub enum ServerMessage {
     /// A supervisor's monitoring of a call started, changed or stopped (`off`).
     Monitoring {
         call_id: Uuid,
-        mode: &'static str,
+        mode: Monitoring,
     },
     /// A request was refused; the call and the session are unaffected.
     Error {
-        code: &'static str,
+        code: ErrorCode,
         message: String,
     },
-    /// The agent's state as the router sees it: `offline`, `available`, `offered`,
-    /// `on_call`, `wrap_up`, `not_ready` (with a reason: the break's code, `missed`,
-    /// `disconnected`).
+    /// The agent's state as the router sees it; `reason` for `not_ready`: the break's code,
+    /// `missed` or `disconnected`.
     AgentState {
-        state: &'static str,
-        #[serde(skip_serializing_if = "Option::is_none")]
+        state: AgentStatus,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
     /// Another tab or device of this user took over; this one is no longer the desk.
@@ -226,7 +211,65 @@ pub enum ServerMessage {
     /// A watched queue now (see `watch`): the same figures as `GET /queues/{id}/live`.
     QueueLive {
         queue_id: Uuid,
-        live: crate::routing::Live,
+        live: Live,
     },
     Pong,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_keep_their_wire_names_both_ways() {
+        let text = r#"{"type":"transfer_to_queue","call_id":"00000000-0000-0000-0000-000000000001","queue_id":"00000000-0000-0000-0000-000000000002"}"#;
+        let msg: ClientMessage = serde_json::from_str(text).expect("parses");
+        assert!(matches!(msg, ClientMessage::TransferToQueue { .. }));
+        assert_eq!(serde_json::to_string(&msg).expect("writes"), text);
+        let call = ServerMessage::Call {
+            call_id: Uuid::nil(),
+            state: CallState::Transferring,
+            from: "+1".into(),
+            to: "+2".into(),
+        };
+        let json = serde_json::to_value(&call).expect("writes");
+        assert_eq!(json["type"], "call");
+        assert_eq!(json["state"], "transferring");
+        let error = ServerMessage::Error {
+            code: ErrorCode::NoSuchCall,
+            message: "no".into(),
+        };
+        assert_eq!(
+            serde_json::to_value(&error).expect("writes")["code"],
+            "no_such_call"
+        );
+    }
+
+    #[test]
+    fn unknown_and_malformed_messages_are_refused() {
+        for bad in [
+            r#"{"type":"explode"}"#,
+            r#"{"type":"hold","call_id":"x","on":true}"#,
+            r#"{"type":"monitor","call_id":"00000000-0000-0000-0000-000000000001","mode":"consult"}"#,
+            "not json",
+        ] {
+            assert!(serde_json::from_str::<ClientMessage>(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_offer_with_its_ivr_choices_and_contact_reads_back() {
+        let text = r#"{"type":"incoming","call_id":"00000000-0000-0000-0000-000000000001",
+            "from":"+1","to":"+2","queue_name":"support",
+            "ivr":{"choices":[{"node":"menu","key":"2"}],"variables":{"topic":"support"}},
+            "contact":{"id":"00000000-0000-0000-0000-000000000003","name":"Alice","company":null,
+              "email":null,"notes":null,"phones":[],"custom_fields":{}}}"#;
+        let Ok(ServerMessage::Incoming { ivr, contact, .. }) = serde_json::from_str(text) else {
+            panic!("an offer");
+        };
+        let ivr = ivr.expect("ivr");
+        assert_eq!(ivr.choices[0].key, "2");
+        assert_eq!(ivr.variables["topic"], "support");
+        assert_eq!(contact.expect("contact").name, "Alice");
+    }
 }

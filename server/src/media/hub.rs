@@ -12,7 +12,7 @@ use switchboard_media::webrtc::{
 use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::telephony::media::BridgeCmd;
+use super::rtp::BridgeCmd;
 
 /// Which party of a call a leg is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

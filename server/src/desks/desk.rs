@@ -16,13 +16,14 @@ use switchboard_sip::call::Event as CallEvent;
 use tokio::sync::mpsc::UnboundedSender;
 use uuid::Uuid;
 
-use super::hub::{Hub, LegNotice, Party};
-use super::protocol::{OfferDetails, ServerMessage};
+use crate::media::hub::{Hub, LegNotice, Party};
+use switchboard_proto::{CallState, ErrorCode, MediaState, Monitoring, ServerMessage};
+
+use super::{DeskChange, OfferDetails, Report, monitoring as shown};
 use crate::domain::Role;
+use crate::media::rtp::BridgeCmd;
 use crate::recording::RecordingStore;
-use crate::routing::Report;
 use crate::store::TenantId;
-use crate::telephony::media::BridgeCmd;
 
 /// How long a consulted colleague's desk rings before the consultation (or blind transfer)
 /// is given up and the call is the agent's again.
@@ -34,24 +35,6 @@ pub enum TransferStep {
     Conference,
     Transfer,
     Cancel,
-}
-
-/// What the router hears from the desks about calls it did not route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeskChange {
-    /// The agent took (`on`) or left a call the router did not offer: a colleague's
-    /// consultation, a direct line's call, a call a flow sent them.
-    Engaged { agent: Uuid, on: bool },
-    /// The desk's phone can ring (`true`: a WebSocket and a connected media session) or
-    /// cannot (either is gone). The router offers calls only to a phone that can ring.
-    Phone { agent: Uuid, can_ring: bool },
-    /// A transfer completed: `to` has the connected call now, or nobody (`None`: it went to
-    /// an outside number). `from` is done with it.
-    HandedOver {
-        call: Uuid,
-        from: Uuid,
-        to: Option<Uuid>,
-    },
 }
 
 /// Hears [`DeskChange`]s.
@@ -66,7 +49,7 @@ impl std::fmt::Debug for Listener {
 /// A refused desk request; the call and the session are unaffected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeskError {
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
 }
 
@@ -79,7 +62,7 @@ impl From<DeskError> for ServerMessage {
     }
 }
 
-fn refused(code: &'static str, message: impl Into<String>) -> DeskError {
+fn refused(code: ErrorCode, message: impl Into<String>) -> DeskError {
     DeskError {
         code,
         message: message.into(),
@@ -202,15 +185,15 @@ impl Slot {
         self.consult.is_none() && self.supervisor.is_none() && self.external.is_none()
     }
 
-    fn state(&self) -> &'static str {
+    fn state(&self) -> CallState {
         if self.bridge.is_some() {
-            "connected"
+            CallState::Connected
         } else {
-            "ringing"
+            CallState::Ringing
         }
     }
 
-    fn message(&self, id: Uuid, state: &'static str) -> ServerMessage {
+    fn message(&self, id: Uuid, state: CallState) -> ServerMessage {
         ServerMessage::Call {
             call_id: id,
             state,
@@ -232,25 +215,25 @@ struct Inner {
 
 /// The desks and agent calls of this node. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Sessions {
+pub struct Desks {
     inner: Arc<Mutex<Inner>>,
     pub hub: Hub,
     pub recordings: Arc<dyn RecordingStore>,
     pub record_calls: bool,
     /// To note on the call record who has the call after a transfer.
     store: crate::store::Store,
-    /// Where the router hears of calls it did not route ([`Sessions::on_change`]).
+    /// Where the router hears of calls it did not route ([`Desks::on_change`]).
     listener: Arc<std::sync::OnceLock<Listener>>,
 }
 
-impl Sessions {
+impl Desks {
     pub fn new(
         hub: Hub,
         recordings: Arc<dyn RecordingStore>,
         record_calls: bool,
         store: crate::store::Store,
-    ) -> Sessions {
-        Sessions {
+    ) -> Desks {
+        Desks {
             inner: Arc::new(Mutex::new(Inner::default())),
             hub,
             recordings,
@@ -369,7 +352,7 @@ impl Sessions {
         if let Some((id, mode)) = monitoring {
             let _ = tx.send(ServerMessage::Monitoring {
                 call_id: id,
-                mode: mode.as_str(),
+                mode: shown(mode),
             });
         }
         conn
@@ -405,8 +388,8 @@ impl Sessions {
             .offer(renegotiate, sdp)
             .await
             .map_err(|e| match e {
-                WebRtcError::BadSdp(m) => refused("bad_sdp", m),
-                e => refused("offer_refused", e.to_string()),
+                WebRtcError::BadSdp(m) => refused(ErrorCode::BadSdp, m),
+                e => refused(ErrorCode::OfferRefused, e.to_string()),
             })?;
         let mut inner = self.lock();
         if old != Some(leg) {
@@ -436,7 +419,9 @@ impl Sessions {
         match notice {
             LegNotice::Connected(laws) => {
                 desk.laws = laws;
-                desk.send(ServerMessage::Media { state: "connected" });
+                desk.send(ServerMessage::Media {
+                    state: MediaState::Connected,
+                });
                 self.phone_changed(desk, user);
                 let (call, monitoring, laws) = (desk.call, desk.monitoring, desk.laws.clone());
                 // Re-attach a live call (after a reload or an ICE restart on a new leg).
@@ -461,7 +446,7 @@ impl Sessions {
                     jitter_ms: (q.jitter_ms * 10.0).round() / 10.0,
                     loss: q.loss,
                     rtt_ms: q.rtt_ms.map(f64::round),
-                    mos: crate::telephony::edge::mos(q.loss, q.jitter_ms),
+                    mos: crate::media::quality::mos(q.loss, q.jitter_ms),
                 });
                 if let Some(bridge) = desk
                     .call
@@ -479,7 +464,9 @@ impl Sessions {
                 if desk.leg == Some(leg) {
                     desk.leg = None;
                     desk.laws.clear();
-                    desk.send(ServerMessage::Media { state: "closed" });
+                    desk.send(ServerMessage::Media {
+                        state: MediaState::Closed,
+                    });
                     self.phone_changed(desk, user);
                     if let Some(bridge) = desk
                         .call
@@ -554,7 +541,7 @@ impl Sessions {
         let Some(slot) = inner.calls.get_mut(&id) else {
             return;
         };
-        let message = slot.message(id, "ended");
+        let message = slot.message(id, CallState::Ended);
         if let Some(i) = slot.also_ringing.iter().position(|a| *a == agent) {
             slot.also_ringing.remove(i);
         } else if slot.agent == agent {
@@ -641,7 +628,7 @@ impl Sessions {
             .calls
             .get(&id)
             .filter(|s| s.leg_of.is_none() && (s.agent == user || s.also_ringing.contains(&user)))
-            .ok_or_else(|| refused("no_such_call", "no such call on this desk"))
+            .ok_or_else(|| refused(ErrorCode::NoSuchCall, "no such call on this desk"))
     }
 
     /// The agent's own connected call with only the caller on it (to send elsewhere), and
@@ -653,14 +640,14 @@ impl Sessions {
     ) -> Result<(&Slot, UnboundedSender<BridgeCmd>), DeskError> {
         let slot = Self::own_slot(inner, user, id)?;
         if slot.agent != user {
-            return Err(refused("no_such_call", "no such call on this desk"));
+            return Err(refused(ErrorCode::NoSuchCall, "no such call on this desk"));
         }
         let bridge = slot
             .bridge
             .clone()
-            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+            .ok_or_else(|| refused(ErrorCode::NotConnected, "the call is not connected yet"))?;
         if !slot.is_alone() {
-            return Err(refused("busy", "someone else is on this call"));
+            return Err(refused(ErrorCode::Busy, "someone else is on this call"));
         }
         Ok((slot, bridge))
     }
@@ -689,7 +676,10 @@ impl Sessions {
         }
         let slot = Self::own_slot(&inner, user, id)?;
         if slot.bridge.is_some() {
-            return Err(refused("already_answered", "the call is already connected"));
+            return Err(refused(
+                ErrorCode::AlreadyAnswered,
+                "the call is already connected",
+            ));
         }
         if inner
             .desks
@@ -697,7 +687,10 @@ impl Sessions {
             .and_then(Desk::connected_leg)
             .is_none()
         {
-            return Err(refused("no_media", "the media session is not connected"));
+            return Err(refused(
+                ErrorCode::NoMedia,
+                "the media session is not connected",
+            ));
         }
         let report = slot.routed.clone();
         Self::take_offer(&mut inner, user, id);
@@ -767,7 +760,7 @@ impl Sessions {
         let bridge = slot
             .bridge
             .as_ref()
-            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+            .ok_or_else(|| refused(ErrorCode::NotConnected, "the call is not connected yet"))?;
         let _ = bridge.send(cmd);
         Ok(())
     }
@@ -783,9 +776,12 @@ impl Sessions {
         let bridge = slot
             .bridge
             .clone()
-            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+            .ok_or_else(|| refused(ErrorCode::NotConnected, "the call is not connected yet"))?;
         if !slot.is_alone() {
-            return Err(refused("busy", "someone else is already on this call"));
+            return Err(refused(
+                ErrorCode::Busy,
+                "someone else is already on this call",
+            ));
         }
         let (tenant, from, to) = (slot.tenant, slot.from.clone(), slot.to.clone());
         let details = slot.details.clone();
@@ -800,7 +796,7 @@ impl Sessions {
                     && d.call.is_none()
                     && d.connected_leg().is_some()
             })
-            .ok_or_else(|| refused("unavailable", "that agent cannot take a call now"))?;
+            .ok_or_else(|| refused(ErrorCode::Unavailable, "that agent cannot take a call now"))?;
         self.occupy(desk, other, id, false);
         desk.send(ServerMessage::Incoming {
             call_id: id,
@@ -823,7 +819,7 @@ impl Sessions {
             let _ = bridge.send(BridgeCmd::Music(true));
             let _ = bridge.send(BridgeCmd::Hold(true));
             // The colleague's desk rings on; only the agent hears the transfer is under way.
-            let message = slot.message(id, "transferring");
+            let message = slot.message(id, CallState::Transferring);
             if let Some(desk) = inner.desks.get(&user) {
                 desk.send(message);
             }
@@ -855,12 +851,15 @@ impl Sessions {
             .desks
             .get(&user)
             .and_then(Desk::connected_leg)
-            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+            .ok_or_else(|| refused(ErrorCode::NoMedia, "the media session is not connected"))?;
         let Some(slot) = inner.calls.get_mut(&id) else {
-            return Err(refused("no_such_call", "no such call on this desk"));
+            return Err(refused(ErrorCode::NoSuchCall, "no such call on this desk"));
         };
         let Some(bridge) = slot.bridge.clone() else {
-            return Err(refused("not_connected", "the call is not connected yet"));
+            return Err(refused(
+                ErrorCode::NotConnected,
+                "the call is not connected yet",
+            ));
         };
         if slot.blind {
             let _ = bridge.send(BridgeCmd::Hold(false));
@@ -875,12 +874,12 @@ impl Sessions {
             MonitorMode::Consult,
             laws[0],
         ))));
-        Self::tell(inner, id, "consulting");
+        Self::tell(inner, id, CallState::Consulting);
         Ok(())
     }
 
     /// Send the call's state to its agent and consulted agent.
-    fn tell(inner: &Inner, id: Uuid, state: &'static str) {
+    fn tell(inner: &Inner, id: Uuid, state: CallState) {
         let Some(slot) = inner.calls.get(&id) else {
             return;
         };
@@ -896,7 +895,7 @@ impl Sessions {
     fn transfer_failed(inner: &Inner, id: Uuid, why: &str) {
         if let Some(desk) = inner.calls.get(&id).and_then(|s| inner.desks.get(&s.agent)) {
             desk.send(ServerMessage::Error {
-                code: "transfer_failed",
+                code: ErrorCode::TransferFailed,
                 message: why.to_owned(),
             });
         }
@@ -912,7 +911,7 @@ impl Sessions {
         let Some((other, joined)) = slot.consult.take() else {
             return;
         };
-        let message = slot.message(id, "ended");
+        let message = slot.message(id, CallState::Ended);
         if let Some(bridge) = &slot.bridge {
             if joined.is_some() {
                 let _ = bridge.send(BridgeCmd::Supervisor(None));
@@ -924,7 +923,7 @@ impl Sessions {
         if let Some(desk) = inner.desks.get_mut(&other) {
             self.leave(desk, other, message);
         }
-        Self::tell(inner, id, "connected");
+        Self::tell(inner, id, CallState::Connected);
         if let Some(why) = failed {
             Self::transfer_failed(inner, id, why);
         }
@@ -950,7 +949,7 @@ impl Sessions {
         slot.consult = None;
         slot.blind = false;
         slot.agent = other;
-        let (message, tenant) = (slot.message(id, "ended"), slot.tenant);
+        let (message, tenant) = (slot.message(id, CallState::Ended), slot.tenant);
         self.changed(
             tenant,
             DeskChange::HandedOver {
@@ -975,7 +974,7 @@ impl Sessions {
         if let Some(desk) = inner.desks.get_mut(&user) {
             self.leave(desk, user, message);
         }
-        Self::tell(inner, id, "connected");
+        Self::tell(inner, id, CallState::Connected);
     }
 
     /// The agent dials out: their desk holds call `id` while it rings at the far end, and
@@ -994,14 +993,14 @@ impl Sessions {
             .desks
             .get_mut(&agent)
             .filter(|d| d.tenant == tenant && d.conn.is_some() && d.connected_leg().is_some())
-            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+            .ok_or_else(|| refused(ErrorCode::NoMedia, "the media session is not connected"))?;
         if desk.call.is_some() {
-            return Err(refused("busy", "finish the current call first"));
+            return Err(refused(ErrorCode::Busy, "finish the current call first"));
         }
         desk.call = Some(id);
         let mut slot = Slot::new(tenant, agent, "", to, events, OfferDetails::default());
         slot.outbound = true;
-        desk.send(slot.message(id, "dialing"));
+        desk.send(slot.message(id, CallState::Dialing));
         inner.calls.insert(id, slot);
         Ok(())
     }
@@ -1016,7 +1015,7 @@ impl Sessions {
             // A direct line's call, or one a flow sent to this agent, has no queue to go
             // back through.
             return Err(refused(
-                "not_queued",
+                ErrorCode::NotQueued,
                 "only calls from a queue can go to another queue",
             ));
         }
@@ -1028,7 +1027,7 @@ impl Sessions {
         let _ = bridge.send(BridgeCmd::Hold(true));
         inner.waiting.insert(id, bridge);
         if let Some(desk) = inner.desks.get_mut(&user) {
-            self.leave(desk, user, slot.message(id, "ended"));
+            self.leave(desk, user, slot.message(id, CallState::Ended));
         }
         Ok(())
     }
@@ -1041,7 +1040,10 @@ impl Sessions {
         let slot = Self::own_slot(&inner, user, id)?;
         if let Some(leg) = slot.external {
             if step != TransferStep::Cancel {
-                return Err(refused("no_consultation", "the transfer is still ringing"));
+                return Err(refused(
+                    ErrorCode::NoConsultation,
+                    "the transfer is still ringing",
+                ));
             }
             // The outside leg is cancelled; when it ends, the caller is the agent's again.
             if let Some(outside) = inner.calls.get(&leg) {
@@ -1049,16 +1051,19 @@ impl Sessions {
             }
             return Ok(());
         }
-        let (other, joined) = slot
-            .consult
-            .ok_or_else(|| refused("no_consultation", "no agent is consulted on this call"))?;
+        let (other, joined) = slot.consult.ok_or_else(|| {
+            refused(
+                ErrorCode::NoConsultation,
+                "no agent is consulted on this call",
+            )
+        })?;
         if step == TransferStep::Cancel {
             self.end_consult(&mut inner, id, None);
             return Ok(());
         }
         if joined.is_none() {
             return Err(refused(
-                "not_joined",
+                ErrorCode::NotJoined,
                 "the consulted agent has not answered yet",
             ));
         }
@@ -1067,9 +1072,17 @@ impl Sessions {
             .desks
             .get(&other)
             .and_then(Desk::connected_leg)
-            .ok_or_else(|| refused("no_media", "the consulted agent's media is not connected"))?;
+            .ok_or_else(|| {
+                refused(
+                    ErrorCode::NoMedia,
+                    "the consulted agent's media is not connected",
+                )
+            })?;
         let Some(bridge) = bridge else {
-            return Err(refused("not_connected", "the call is not connected yet"));
+            return Err(refused(
+                ErrorCode::NotConnected,
+                "the call is not connected yet",
+            ));
         };
         match step {
             TransferStep::Conference => {
@@ -1081,7 +1094,7 @@ impl Sessions {
                     MonitorMode::Barge,
                     laws[0],
                 ))));
-                Self::tell(&inner, id, "conference");
+                Self::tell(&inner, id, CallState::Conference);
             }
             TransferStep::Transfer => self.hand_over(&mut inner, id, other, (leg, laws), &bridge),
             TransferStep::Cancel => {}
@@ -1112,7 +1125,7 @@ impl Sessions {
         let mut outside = Slot::new(tenant, user, "", to, events, OfferDetails::default());
         outside.leg_of = Some(id);
         inner.calls.insert(leg, outside);
-        Self::tell(&inner, id, "transferring");
+        Self::tell(&inner, id, CallState::Transferring);
         Ok(())
     }
 
@@ -1139,7 +1152,7 @@ impl Sessions {
         };
         slot.external = None;
         slot.patched = Some(leg);
-        let (user, tenant, message) = (slot.agent, slot.tenant, slot.message(id, "ended"));
+        let (user, tenant, message) = (slot.agent, slot.tenant, slot.message(id, CallState::Ended));
         self.changed(
             tenant,
             DeskChange::HandedOver {
@@ -1168,7 +1181,7 @@ impl Sessions {
             if let Some(bridge) = &slot.bridge {
                 let _ = bridge.send(BridgeCmd::Hold(false));
             }
-            Self::tell(inner, id, "connected");
+            Self::tell(inner, id, CallState::Connected);
             Self::transfer_failed(inner, id, "the number did not answer");
         }
     }
@@ -1183,7 +1196,10 @@ impl Sessions {
         mode: Option<MonitorMode>,
     ) -> Result<(), DeskError> {
         if !matches!(role, Role::Supervisor | Role::TenantAdmin) {
-            return Err(refused("forbidden", "only supervisors monitor calls"));
+            return Err(refused(
+                ErrorCode::Forbidden,
+                "only supervisors monitor calls",
+            ));
         }
         let mut inner = self.lock();
         // Another tenant's call is "no such call": its existence is not disclosed.
@@ -1191,27 +1207,30 @@ impl Sessions {
             .calls
             .get(&id)
             .filter(|s| s.tenant == tenant)
-            .ok_or_else(|| refused("no_such_call", "no such call"))?;
+            .ok_or_else(|| refused(ErrorCode::NoSuchCall, "no such call"))?;
         let bridge = slot
             .bridge
             .clone()
-            .ok_or_else(|| refused("not_connected", "the call is not connected yet"))?;
+            .ok_or_else(|| refused(ErrorCode::NotConnected, "the call is not connected yet"))?;
         if slot.supervisor.is_some_and(|s| s != user) || slot.consult.is_some() {
-            return Err(refused("busy", "someone else is already on this call"));
+            return Err(refused(
+                ErrorCode::Busy,
+                "someone else is already on this call",
+            ));
         }
         let desk = inner
             .desks
             .get_mut(&user)
-            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+            .ok_or_else(|| refused(ErrorCode::NoMedia, "the media session is not connected"))?;
         let (leg, laws) = desk
             .connected_leg()
-            .ok_or_else(|| refused("no_media", "the media session is not connected"))?;
+            .ok_or_else(|| refused(ErrorCode::NoMedia, "the media session is not connected"))?;
         match mode {
             Some(mode) => {
                 desk.monitoring = Some((id, mode));
                 desk.send(ServerMessage::Monitoring {
                     call_id: id,
-                    mode: mode.as_str(),
+                    mode: shown(mode),
                 });
                 self.hub
                     .attach(leg, Some((bridge.clone(), Party::Supervisor)));
@@ -1221,7 +1240,7 @@ impl Sessions {
                 desk.monitoring = None;
                 desk.send(ServerMessage::Monitoring {
                     call_id: id,
-                    mode: "off",
+                    mode: Monitoring::Off,
                 });
                 self.hub.attach(leg, None);
                 let _ = bridge.send(BridgeCmd::Supervisor(None));
@@ -1247,7 +1266,7 @@ impl Sessions {
         }
         slot.bridge = Some(bridge.clone());
         let agent = slot.agent;
-        let message = slot.message(id, "connected");
+        let message = slot.message(id, CallState::Connected);
         if let Some(desk) = inner.desks.get(&agent) {
             desk.send(message);
             if let Some((leg, laws)) = desk.connected_leg() {
@@ -1276,7 +1295,7 @@ impl Sessions {
         {
             let _ = outside.events.send(CallEvent::LocalHangup);
         }
-        let message = slot.message(id, "ended");
+        let message = slot.message(id, CallState::Ended);
         let consulted = slot.consult.map(|(c, _)| c);
         for user in std::iter::once(slot.agent)
             .chain(slot.supervisor)

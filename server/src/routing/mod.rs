@@ -26,17 +26,10 @@ use switchboard_sip::call::Event as CallEvent;
 use tokio::sync::mpsc::{self, UnboundedSender};
 use uuid::Uuid;
 
-use crate::store::{Store, TenantId, queue, queue_event, tenant};
-use crate::telephony::media::CallNotice;
-use crate::webrtc::protocol::{OfferDetails, ServerMessage};
-use crate::webrtc::{DeskChange, Sessions};
+use switchboard_proto::{AgentStatus, Live, LiveAgent, LiveCall, ServerMessage};
 
-/// What the desks report to a tenant's router about its offers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Report {
-    Answered { call: Uuid, agent: Uuid },
-    Refused { call: Uuid, agent: Uuid },
-}
+use crate::desks::{DeskChange, Desks, OfferDetails, Report};
+use crate::store::{Store, TenantId, queue, queue_event, tenant};
 
 /// An answered call handed to the router, with what the agent is told about it and how the
 /// router reaches the call.
@@ -52,7 +45,7 @@ pub struct Arrival {
     /// The call's state machine (a desk that accepts or hangs up reports there).
     pub events: UnboundedSender<CallEvent>,
     /// The call's driver: announcements, and giving up.
-    pub notices: UnboundedSender<CallNotice>,
+    pub notices: UnboundedSender<QueueNotice>,
 }
 
 enum Command {
@@ -90,38 +83,16 @@ enum Command {
     },
 }
 
-/// A queue now: who waits, how long, the agents by state, today's counters.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct Live {
-    pub waiting: Vec<LiveCall>,
-    pub agents: Vec<LiveAgent>,
-    pub offered: u64,
-    pub answered: u64,
-    pub answered_in_service_level: u64,
-    pub abandoned: u64,
-    pub overflowed: u64,
-    /// Percent of answered calls answered within the service-level time; none before the
-    /// first answer.
-    pub service_level_percent: Option<f64>,
-}
-
-/// A call waiting in a queue.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct LiveCall {
-    pub call_id: Uuid,
-    pub from: String,
-    pub waiting_secs: u64,
-}
-
-/// A member of a queue and their state.
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct LiveAgent {
-    pub user_id: Uuid,
-    /// `offline`, `available`, `offered`, `on_call`, `wrap_up`, `not_ready`.
-    pub state: &'static str,
-    /// The call they are offered or on (a supervisor listens, whispers or barges in on it).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub call_id: Option<Uuid>,
+/// What a tenant's router tells a waiting call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueNotice {
+    /// Tell the caller their position and the expected wait.
+    Announce {
+        position: usize,
+        expected_wait: Option<Duration>,
+    },
+    /// The call can go nowhere (full queue, max wait with no overflow).
+    GiveUp,
 }
 
 /// The routers of this node's tenants. Cheap to clone.
@@ -129,7 +100,7 @@ pub struct LiveAgent {
 pub struct Routing {
     tenants: Arc<Mutex<HashMap<TenantId, UnboundedSender<Command>>>>,
     store: Store,
-    sessions: Sessions,
+    desks: Desks,
 }
 
 impl std::fmt::Debug for Routing {
@@ -139,15 +110,15 @@ impl std::fmt::Debug for Routing {
 }
 
 impl Routing {
-    /// The routers, told by `sessions` of the calls on desks they did not route.
-    pub fn new(store: Store, sessions: Sessions) -> Routing {
+    /// The routers, told by `desks` of the calls on desks they did not route.
+    pub fn new(store: Store, desks: Desks) -> Routing {
         let routing = Routing {
             tenants: Arc::default(),
             store,
-            sessions: sessions.clone(),
+            desks: desks.clone(),
         };
         let told = routing.clone();
-        sessions.on_change(move |tenant, change| {
+        desks.on_change(move |tenant, change| {
             // A tenant with no router yet has nothing to route around.
             if told.running(tenant) {
                 told.send(tenant, Command::Desk(change));
@@ -167,12 +138,7 @@ impl Routing {
         let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
         let tx = tenants.entry(tenant).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
-            let task = Task::new(
-                tenant,
-                self.store.clone(),
-                self.sessions.clone(),
-                tx.clone(),
-            );
+            let task = Task::new(tenant, self.store.clone(), self.desks.clone(), tx.clone());
             tokio::spawn(task.run(rx));
             tx
         });
@@ -265,7 +231,7 @@ struct Waiting {
 struct Task {
     tenant: TenantId,
     store: Store,
-    sessions: Sessions,
+    desks: Desks,
     reports: UnboundedSender<Command>,
     router: Router,
     ids: Ids,
@@ -286,13 +252,13 @@ impl Task {
     fn new(
         tenant: TenantId,
         store: Store,
-        sessions: Sessions,
+        desks: Desks,
         reports: UnboundedSender<Command>,
     ) -> Task {
         Task {
             tenant,
             store,
-            sessions,
+            desks,
             reports,
             router: Router::new(),
             ids: Ids::default(),
@@ -469,7 +435,7 @@ impl Task {
         let id = AgentId(self.ids.small(agent));
         self.router.login(id, &served, &levels);
         // Whether their phone can ring now; the desks report every change after this.
-        let can_ring = self.sessions.can_ring(agent);
+        let can_ring = self.desks.can_ring(agent);
         if let Err(e) = self.router.phone(Instant::now(), id, can_ring) {
             tracing::error!(error = %e, %agent, "telling the router of a phone failed");
         }
@@ -520,7 +486,7 @@ impl Task {
                 if self.router.call_arrived(now, c, q, priority).is_err() {
                     // No such queue (deleted since the number was set): the call ends.
                     if let Some(w) = self.calls.remove(&call) {
-                        let _ = w.arrival.notices.send(CallNotice::GiveUp);
+                        let _ = w.arrival.notices.send(QueueNotice::GiveUp);
                     }
                 } else if let Some(queue) = queue {
                     self.placed.insert(call, (queue, now));
@@ -669,7 +635,7 @@ impl Task {
         if self.router.call_arrived(now, c, q, priority).is_err() {
             // No such queue: nobody can take it.
             if let Some(w) = self.calls.remove(&call) {
-                let _ = w.arrival.notices.send(CallNotice::GiveUp);
+                let _ = w.arrival.notices.send(QueueNotice::GiveUp);
             }
             return;
         }
@@ -729,7 +695,8 @@ impl Task {
                 };
                 Some(LiveAgent {
                     user_id: self.ids.uuid(a.0)?,
-                    state: state.name(),
+                    state: status(state),
+                    can_ring: self.router.can_ring(a),
                     call_id,
                 })
             })
@@ -837,7 +804,7 @@ impl Task {
                         continue;
                     };
                     let (tx, reports) = (w.arrival.events.clone(), self.reports.clone());
-                    let offered = self.sessions.ring_routed(
+                    let offered = self.desks.ring_routed(
                         call,
                         self.tenant,
                         agent,
@@ -861,7 +828,7 @@ impl Task {
                     if let (Some(call), Some(agent)) =
                         (self.ids.uuid(call.0), self.ids.uuid(agent.0))
                     {
-                        self.sessions.withdraw(call, agent);
+                        self.desks.withdraw(call, agent);
                     }
                 }
                 Decision::Ended {
@@ -870,7 +837,7 @@ impl Task {
                 } => {
                     if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.remove(&c)) {
                         // Nowhere else to go: the caller hears that all agents are busy.
-                        let _ = w.arrival.notices.send(CallNotice::GiveUp);
+                        let _ = w.arrival.notices.send(QueueNotice::GiveUp);
                     }
                 }
                 Decision::Announce {
@@ -879,7 +846,7 @@ impl Task {
                     expected_wait,
                 } => {
                     if let Some(w) = self.ids.uuid(call.0).and_then(|c| self.calls.get(&c)) {
-                        let _ = w.arrival.notices.send(CallNotice::Announce {
+                        let _ = w.arrival.notices.send(QueueNotice::Announce {
                             position,
                             expected_wait: (!expected_wait.is_zero()).then_some(expected_wait),
                         });
@@ -896,10 +863,10 @@ impl Task {
                             _ => None,
                         };
                         self.record_state(agent, state.name(), reason.clone(), at, now);
-                        self.sessions.tell_user(
+                        self.desks.tell_user(
                             agent,
                             ServerMessage::AgentState {
-                                state: state.name(),
+                                state: status(&state),
                                 reason,
                             },
                         );
@@ -911,5 +878,18 @@ impl Task {
         for call in std::mem::take(&mut self.finished) {
             self.ids.forget(call);
         }
+    }
+}
+
+/// An agent's state as the desk shows it.
+fn status(state: &AgentState) -> AgentStatus {
+    match state {
+        AgentState::Offline => AgentStatus::Offline,
+        AgentState::Available => AgentStatus::Available,
+        AgentState::Offered(_) => AgentStatus::Offered,
+        AgentState::OnCall(_) => AgentStatus::OnCall,
+        AgentState::WrapUp => AgentStatus::WrapUp,
+        AgentState::NotReady(_) => AgentStatus::NotReady,
+        AgentState::Busy => AgentStatus::Busy,
     }
 }
