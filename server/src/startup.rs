@@ -9,8 +9,8 @@ use tokio::net::TcpListener;
 
 use crate::api::{self, AppState, LoginLimits};
 use crate::auth::{JwtKeys, load_jwt_secret};
+use crate::calls::Agents;
 use crate::calls::Controller;
-use crate::desks::Desks;
 use crate::routing::Routing;
 use crate::settings::Settings;
 use crate::store::{Database, Store};
@@ -22,7 +22,7 @@ pub struct Application {
     database: Database,
     store: Store,
     calls: Option<Controller>,
-    desks: Desks,
+    agents: Agents,
 }
 
 impl Application {
@@ -68,15 +68,26 @@ impl Application {
                 .unwrap_or(std::net::Ipv4Addr::LOCALHOST.into()),
             |s| s.media_ip,
         );
-        let desks = crate::desks::start(
-            &settings.media,
-            &settings.data_dir,
-            fallback_ip,
+        let (desks, legs) = crate::desks::start(&settings.media, fallback_ip)
+            .await
+            .context("starting the desks' WebRTC media")?;
+        let recordings = settings
+            .media
+            .recordings_dir
+            .clone()
+            .unwrap_or_else(|| settings.data_dir.join("recordings"));
+        let agents = Agents::start(
+            desks,
+            legs,
+            Arc::new(crate::recording::LocalRecordings::new(recordings)),
+            settings.media.record_calls,
             store.clone(),
-        )
-        .await
-        .context("starting the desks' WebRTC media")?;
-        let routers = Routing::new(store.clone(), desks.clone());
+        );
+        let routers = Routing::new(store.clone(), Arc::new(agents.clone()));
+        agents.on_change({
+            let routers = routers.clone();
+            move |tenant, change| routers.desk_changed(tenant, change)
+        });
         let calls = match stack {
             Some(stack) => Some(
                 Controller::start(
@@ -84,7 +95,7 @@ impl Application {
                     settings.sip.clone(),
                     settings.media.clone(),
                     store.clone(),
-                    (desks.clone(), routers.clone()),
+                    (agents.clone(), routers.clone()),
                     numbers_rx,
                 )
                 .await
@@ -100,7 +111,7 @@ impl Application {
             metrics: crate::telemetry::metrics_handle(),
             numbers_changed: Arc::new(numbers_changed),
             calls: calls.as_ref().map(Controller::control),
-            desks: desks.clone(),
+            agents: agents.clone(),
             routers: routers.clone(),
         };
         Ok(Application {
@@ -109,7 +120,7 @@ impl Application {
             database,
             store,
             calls,
-            desks,
+            agents,
         })
     }
 
@@ -128,7 +139,7 @@ impl Application {
 
     /// Where browsers send WebRTC media.
     pub fn webrtc_addr(&self) -> SocketAddr {
-        self.desks.hub.addr
+        self.agents.hub().addr
     }
 
     /// Reload the call controller's trunks and numbers now (after seeding them directly).

@@ -82,7 +82,7 @@ async fn directory(
     )
     .await?;
     tx.commit().await?;
-    let signed_in = |id: Uuid| state.desks.is_connected(id);
+    let signed_in = |id: Uuid| state.agents.is_connected(id);
     Ok(axum::Json(Directory {
         queues: queues
             .into_iter()

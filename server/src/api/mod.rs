@@ -61,8 +61,8 @@ pub struct AppState {
     pub numbers_changed: Arc<tokio::sync::watch::Sender<u64>>,
     /// Places outbound calls; `None` when SIP is disabled.
     pub calls: Option<crate::calls::CallControl>,
-    /// The desks (WebSockets, browser media).
-    pub desks: crate::desks::Desks,
+    /// The agents' side of calls: desks ring, answer, transfer and monitor through it.
+    pub agents: crate::calls::Agents,
     /// The tenants' routers.
     pub routers: crate::routing::Routing,
 }

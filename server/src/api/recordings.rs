@@ -60,7 +60,7 @@ async fn get_recording(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let tenant = principal.require(Role::Supervisor)?;
-    let desks = state.desks.clone();
+    let desks = state.agents.clone();
     let mut tx = state.store.tenant_tx(tenant).await?;
     let key = call::recording_key(&mut tx, tenant, id)
         .await?

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use md5::{Digest, Md5};
 use serde::Deserialize;
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -24,6 +23,7 @@ use crate::domain::{DialPlan, PhoneNumber, check_text};
 use crate::store::audit::{self, AuditEntry};
 use crate::store::trunk::{self, Trunk, TrunkFields};
 use crate::store::{PlatformTx, is_unique_violation, new_id};
+use crate::telephony::digest::digest_ha1;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -65,12 +65,6 @@ pub struct TrunkInput {
     pub caller_id: Option<String>,
     /// Concurrent calls allowed on the trunk. Default 30.
     pub channel_limit: Option<i32>,
-}
-
-/// `MD5(username:realm:password)` in hex: what digest authentication checks against.
-pub fn digest_ha1(username: &str, realm: &str, password: &str) -> String {
-    let hash = Md5::digest(format!("{username}:{realm}:{password}").as_bytes());
-    hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn merge(

@@ -15,7 +15,7 @@ use switchboard_media::bridge::MonitorMode;
 use uuid::Uuid;
 
 use super::{ApiError, AppState};
-use crate::desks::{DeskError, Desks, TransferStep};
+use crate::calls::{Agents, DeskError, TransferStep};
 use crate::domain::Role;
 use crate::media::rtp::BridgeCmd;
 use crate::routing::Routing;
@@ -35,7 +35,7 @@ async fn open_socket(
     State(state): State<AppState>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
-    let desks = state.desks.clone();
+    let desks = state.agents.clone();
     Ok(upgrade
         .max_message_size(MAX_MESSAGE)
         // Desk messages are small; tungstenite's 128 KiB default buffers would cost a
@@ -108,7 +108,7 @@ async fn authenticate(state: &AppState, socket: &mut WebSocket) -> Option<User> 
     })
 }
 
-async fn serve(state: AppState, desks: Desks, mut socket: WebSocket) {
+async fn serve(state: AppState, desks: Agents, mut socket: WebSocket) {
     let Some(user) = authenticate(&state, &mut socket).await else {
         let _ = socket.send(Message::Close(None)).await;
         return;
@@ -246,7 +246,7 @@ async fn watch(
 
 /// The agent dials out. While on it they are not ready (`outbound`), so no queue call is
 /// offered to them; the wrap-up makes them available again.
-async fn dial(state: &AppState, desks: &Desks, user: &User, to: &str) -> Option<ServerMessage> {
+async fn dial(state: &AppState, desks: &Agents, user: &User, to: &str) -> Option<ServerMessage> {
     let routing = &state.routers;
     let Some(control) = state.calls.as_ref() else {
         return Some(error(
@@ -334,7 +334,7 @@ async fn number_to_dial(
 /// joined to the caller's when it answers.
 async fn transfer_to_number(
     state: &AppState,
-    desks: &Desks,
+    desks: &Agents,
     user: &User,
     call: Uuid,
     to: &str,
@@ -373,7 +373,7 @@ async fn transfer_to_number(
 /// Blind transfer of the agent's call to a queue of their tenant.
 async fn transfer_to_queue(
     state: &AppState,
-    desks: &Desks,
+    desks: &Agents,
     user: &User,
     call: Uuid,
     queue_id: Uuid,
@@ -513,7 +513,7 @@ fn set_state(
 }
 
 async fn handle(
-    desks: &Desks,
+    desks: &Agents,
     routing: &Routing,
     user: &User,
     msg: ClientMessage,

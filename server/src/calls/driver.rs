@@ -19,7 +19,6 @@ use uuid::Uuid;
 use super::Edge;
 use super::record::close_record;
 use super::services::{custom_prompt, service_for};
-use crate::desks::{OfferDetails, Report};
 use crate::domain::schedule::{Hours, Schedule};
 use crate::media::quality::mos;
 use crate::media::rtp::{
@@ -27,6 +26,7 @@ use crate::media::rtp::{
     far_end_gone,
 };
 use crate::routing::{Arrival, QueueNotice};
+use crate::routing::{OfferDetails, Report, Reporter, Ring};
 use crate::store::call::{self, CallEnd};
 use crate::store::contact::{self, ContactFilter};
 use crate::store::document::{self, Kind};
@@ -217,7 +217,7 @@ pub(super) async fn drive(
                         calls.remove(&leg.key);
                     }
                     if leg.destination.bridged() {
-                        edge.desks.ended(leg.id);
+                        edge.agents.ended(leg.id);
                     }
                     if journey.queue.is_some() {
                         edge.routing.ended(leg.tenant, leg.id);
@@ -283,7 +283,7 @@ pub(super) async fn drive(
             () = sleep_until(journey.agent_ringing.map(|(_, d)| d)) => {
                 // Nobody took the call at the desk the flow chose.
                 if let Some((agent, _)) = journey.agent_ringing.take() {
-                    edge.desks.withdraw(leg.id, agent);
+                    edge.agents.withdraw(leg.id, agent);
                 }
                 give_up(&edge, &mut call, &leg, &mut journey);
             }
@@ -496,23 +496,23 @@ fn ring_from_flow(
 ) {
     journey.command(BridgeCmd::Music(true));
     let offers = journey.offers_tx.clone();
-    let rung = edge.desks.ring_routed(
-        leg.id,
-        leg.tenant,
+    let rung = edge.agents.ring(Ring {
+        call: leg.id,
+        tenant: leg.tenant,
         agent,
-        &leg.from_number,
-        &leg.to_number,
-        &OfferDetails {
+        from: leg.from_number.clone(),
+        to: leg.to_number.clone(),
+        details: OfferDetails {
             ivr: Some(ivr),
             contact,
             ..OfferDetails::default()
         },
-        leg.events.clone(),
-        move |report| {
+        events: leg.events.clone(),
+        report: Some(Reporter::new(move |report| {
             let _ = offers.send(report);
-        },
-        false,
-    );
+        })),
+        by_router: false,
+    });
     match rung {
         Ok(()) => {
             journey.agent_ringing = Some((
@@ -522,8 +522,8 @@ fn ring_from_flow(
             // The record names the agent the flow rang (their wrap-up needs it).
             tokio::spawn(name_agent(edge.store.clone(), leg.tenant, leg.id, agent));
         }
-        Err(code) => {
-            tracing::info!(call_id = %leg.id, %agent, code, "the flow's agent cannot take the call");
+        Err(why) => {
+            tracing::info!(call_id = %leg.id, %agent, %why, "the flow's agent cannot take the call");
             give_up(edge, call, leg, journey);
         }
     }
@@ -662,20 +662,22 @@ async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uui
         contact: matched_contact(edge, leg).await,
         ..OfferDetails::default()
     };
-    let rung = edge.desks.ring(
-        leg.id,
-        leg.tenant,
+    let rung = edge.agents.ring(Ring {
+        call: leg.id,
+        tenant: leg.tenant,
         agent,
-        &leg.from_number,
-        &leg.to_number,
-        &details,
-        leg.events.clone(),
-    );
+        from: leg.from_number.clone(),
+        to: leg.to_number.clone(),
+        details,
+        events: leg.events.clone(),
+        report: None,
+        by_router: false,
+    });
     match rung {
         Ok(()) => name_agent(edge.store.clone(), leg.tenant, leg.id, agent).await,
-        Err(code) => {
-            tracing::info!(call_id = %leg.id, %agent, code, "the agent cannot take the call");
-            call.handle(Instant::now(), Event::Refuse(code));
+        Err(why) => {
+            tracing::info!(call_id = %leg.id, %agent, %why, "the agent cannot take the call");
+            call.handle(Instant::now(), Event::Refuse(why.sip_code()));
         }
     }
 }
@@ -706,8 +708,8 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
         sdp::Codec::Pcma => Law::A,
     };
     // A blocked caller's farewell is not worth keeping.
-    let recording = if edge.desks.record_calls && leg.destination != Destination::Blocked {
-        match edge.desks.recordings.create(leg.tenant, leg.id) {
+    let recording = if edge.agents.record_calls && leg.destination != Destination::Blocked {
+        match edge.agents.recordings.create(leg.tenant, leg.id) {
             Ok(sink) => Some(sink),
             Err(e) => {
                 tracing::error!(error = %e, call_id = %leg.id, "cannot start the recording");
@@ -717,7 +719,7 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
     } else {
         None
     };
-    edge.desks.bridged(leg.id, tx);
+    edge.agents.bridged(leg.id, tx);
     let mut bridge = Bridge::new(law, edge.prompts.music_on_hold.clone(), recording.is_some());
     if matches!(
         leg.destination,
@@ -729,7 +731,7 @@ fn bridge_for(edge: &Edge, leg: &Leg, session: &AudioSession, journey: &mut Jour
     BridgeIo {
         bridge,
         commands,
-        hub: edge.desks.hub.clone(),
+        hub: edge.agents.hub().clone(),
         recording,
         notices: Some(journey.media_tx.clone()),
     }

@@ -5,6 +5,8 @@
 //! the media ([`crate::media`]), the desks ([`crate::desks`]) and the routers
 //! ([`crate::routing`]).
 
+mod agents;
+mod board;
 mod dialogs;
 mod driver;
 mod inbound;
@@ -27,9 +29,10 @@ use switchboard_sip::sdp::{Codec, LocalAudio};
 use tokio::sync::watch;
 use uuid::Uuid;
 
+pub use agents::Agents;
+pub use board::{CONSULT_RING, DeskError, TransferStep};
 pub use outbound::{CallControl, DialError, DialRequest};
 
-use crate::desks::Desks;
 use crate::media::prompts::Prompts;
 use crate::media::rtp::{MediaWatch, PortPool};
 use crate::routing::Routing;
@@ -64,7 +67,7 @@ struct Edge {
     calls: Mutex<HashMap<String, ActiveCall>>,
     ports: PortPool,
     prompts: Prompts,
-    desks: Desks,
+    agents: Agents,
     routing: Routing,
     media: MediaSettings,
     contact: Uri,
@@ -86,14 +89,15 @@ pub struct Controller {
 
 impl Controller {
     /// Load the number table, close the records a crash of this node left open, and take
-    /// calls on the bound SIP `stack`, ringing `desks` and queueing with `routing`.
+    /// calls on the bound SIP `stack`, ringing desks through `agents` and queueing with
+    /// `routing`.
     /// `numbers_changed` says when trunks or numbers changed.
     pub async fn start(
         stack: Stack,
         settings: SipSettings,
         media: MediaSettings,
         store: Store,
-        (desks, routing): (Desks, Routing),
+        (agents, routing): (Agents, Routing),
         mut numbers_changed: watch::Receiver<u64>,
     ) -> anyhow::Result<Controller> {
         let ports = PortPool::new(
@@ -114,7 +118,7 @@ impl Controller {
             ports,
             prompts: Prompts::load().context("decoding the default prompts")?,
             routing,
-            desks,
+            agents,
             media,
             contact: stack.contact,
             media_ip: stack.media_ip,

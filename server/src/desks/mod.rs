@@ -1,24 +1,115 @@
-//! The desks of signed-in users: each user's WebSocket, their persistent media leg (a browser
-//! is the phone), and the calls ringing on or bridged to it, with the WebRTC hub that carries
-//! their audio. The router and the call controller ring desks and hear from them through the
-//! types here.
+//! The desks of signed-in users: which WebSocket is each user's page now, and which WebRTC
+//! leg is their phone, with the hub that carries every leg's audio on one UDP socket. No call
+//! state: the call controller ([`crate::calls`]) decides what rings where and tells desks
+//! through here.
+//!
+//! A user has one desk. A second tab or device that connects takes over (the old one is told
+//! `replaced`). The media leg outlives the WebSocket: after a reload the page offers again and
+//! the new leg replaces the old one.
 
-mod desk;
-
-pub use desk::{CONSULT_RING, DeskError, Desks, TransferStep};
-
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use switchboard_media::bridge::MonitorMode;
-use switchboard_proto::{ContactCard, IvrInputs, Monitoring};
+use switchboard_media::webrtc::{LegId, WebRtcError};
+use switchboard_proto::ServerMessage;
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender};
 use uuid::Uuid;
 
 use crate::media::Hub;
-use crate::recording::LocalRecordings;
+use crate::media::hub::LegNotice;
 use crate::settings::MediaSettings;
+
+/// The desks of this node. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Desks {
+    inner: Arc<Mutex<Registry>>,
+    /// The WebRTC hub all desks' legs live on.
+    pub hub: Hub,
+}
+
+#[derive(Debug, Default)]
+struct Registry {
+    /// Each user's page now: its connection number and where its messages go.
+    pages: HashMap<Uuid, (u64, UnboundedSender<ServerMessage>)>,
+    /// Whose phone each live leg is.
+    legs: HashMap<LegId, Uuid>,
+    next_conn: u64,
+}
+
+impl Desks {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
+        // Every update under this lock is a single insert or remove: a panic elsewhere leaves
+        // the maps consistent.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A page of `user` connected; returns its connection number. An earlier page of the
+    /// same user is told it was replaced.
+    pub fn connect(&self, user: Uuid, tx: UnboundedSender<ServerMessage>) -> u64 {
+        let mut registry = self.lock();
+        registry.next_conn += 1;
+        let conn = registry.next_conn;
+        if let Some((_, old)) = registry.pages.insert(user, (conn, tx)) {
+            let _ = old.send(ServerMessage::Replaced);
+        }
+        conn
+    }
+
+    /// Page `conn` of `user` closed; whether it was the user's page (not one replaced).
+    pub fn disconnect(&self, user: Uuid, conn: u64) -> bool {
+        let mut registry = self.lock();
+        let current = registry.pages.get(&user).is_some_and(|(c, _)| *c == conn);
+        if current {
+            registry.pages.remove(&user);
+        }
+        current
+    }
+
+    /// Whether `user` has a page open now.
+    pub fn is_connected(&self, user: Uuid) -> bool {
+        self.lock().pages.contains_key(&user)
+    }
+
+    /// Send a message to `user`'s page, if one is open.
+    pub fn send(&self, user: Uuid, message: ServerMessage) {
+        if let Some((_, tx)) = self.lock().pages.get(&user) {
+            let _ = tx.send(message);
+        }
+    }
+
+    /// Negotiate `user`'s phone from a browser's SDP offer: a new leg, or with `renegotiate`
+    /// the live one again (an ICE restart). A new leg replaces (closes) `old`.
+    pub async fn offer(
+        &self,
+        user: Uuid,
+        old: Option<LegId>,
+        renegotiate: bool,
+        sdp: String,
+    ) -> Result<(LegId, String), WebRtcError> {
+        let (leg, answer) = self.hub.offer(old.filter(|_| renegotiate), sdp).await?;
+        if old != Some(leg) {
+            let mut registry = self.lock();
+            if let Some(old) = old {
+                registry.legs.remove(&old);
+                self.hub.close(old);
+            }
+            registry.legs.insert(leg, user);
+        }
+        Ok((leg, answer))
+    }
+
+    /// Whose phone `leg` is; a closed leg is forgotten.
+    pub fn leg_user(&self, leg: LegId, closed: bool) -> Option<Uuid> {
+        let mut registry = self.lock();
+        if closed {
+            registry.legs.remove(&leg)
+        } else {
+            registry.legs.get(&leg).copied()
+        }
+    }
+}
 
 /// The addresses to announce as ICE candidates: the configured public ones, else the listen
 /// address, with `fallback_ip` (the SIP public address) standing in for an unspecified one.
@@ -49,79 +140,22 @@ pub fn announced(
         .collect()
 }
 
-/// Start the WebRTC hub and the desks.
+/// Start the WebRTC hub and the desks; what the hub reports of legs comes out of the
+/// receiver.
 pub async fn start(
     settings: &MediaSettings,
-    data_dir: &Path,
     fallback_ip: IpAddr,
-    store: crate::store::Store,
-) -> anyhow::Result<Desks> {
+) -> anyhow::Result<(Desks, UnboundedReceiver<(LegId, LegNotice)>)> {
     let socket = tokio::net::UdpSocket::bind(settings.webrtc_listen)
         .await
         .with_context(|| format!("binding WebRTC media on {}", settings.webrtc_listen))?;
     let announced = announced(settings, socket.local_addr()?, fallback_ip)?;
-    let (notices_tx, mut notices) = tokio::sync::mpsc::unbounded_channel();
+    let (notices_tx, notices) = tokio::sync::mpsc::unbounded_channel();
     let hub = Hub::start(socket, announced.clone(), notices_tx)?;
     tracing::info!(addr = %hub.addr, ?announced, "WebRTC media listening");
-    let dir = settings
-        .recordings_dir
-        .clone()
-        .unwrap_or_else(|| data_dir.join("recordings"));
-    let desks = Desks::new(
+    let desks = Desks {
+        inner: Arc::default(),
         hub,
-        Arc::new(LocalRecordings::new(dir)),
-        settings.record_calls,
-        store,
-    );
-    let s = desks.clone();
-    tokio::spawn(async move {
-        while let Some((leg, notice)) = notices.recv().await {
-            s.on_leg(leg, notice);
-        }
-    });
-    Ok(desks)
-}
-
-/// What the router hears from the desks about calls it did not route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeskChange {
-    /// The agent took (`on`) or left a call the router did not offer: a colleague's
-    /// consultation, a direct line's call, a call a flow sent them.
-    Engaged { agent: Uuid, on: bool },
-    /// The desk's phone can ring (`true`: a WebSocket and a connected media session) or
-    /// cannot (either is gone). The router offers calls only to a phone that can ring.
-    Phone { agent: Uuid, can_ring: bool },
-    /// A transfer completed: `to` has the connected call now, or nobody (`None`: it went to
-    /// an outside number). `from` is done with it.
-    HandedOver {
-        call: Uuid,
-        from: Uuid,
-        to: Option<Uuid>,
-    },
-}
-
-/// What the desks report to whoever offered a call (a tenant's router, a flow's driver).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Report {
-    Answered { call: Uuid, agent: Uuid },
-    Refused { call: Uuid, agent: Uuid },
-}
-
-/// What an agent is told about a call offered to them, besides its numbers.
-#[derive(Debug, Clone, Default)]
-pub struct OfferDetails {
-    pub queue_id: Option<Uuid>,
-    pub queue_name: Option<String>,
-    pub ivr: Option<IvrInputs>,
-    pub contact: Option<Box<ContactCard>>,
-}
-
-/// A supervisor's mode as the desk shows it.
-fn monitoring(mode: MonitorMode) -> Monitoring {
-    match mode {
-        MonitorMode::Listen => Monitoring::Listen,
-        MonitorMode::Whisper => Monitoring::Whisper,
-        // A consulted colleague joins like a supervisor; the desk shows them barging.
-        MonitorMode::Barge | MonitorMode::Consult => Monitoring::Barge,
-    }
+    };
+    Ok((desks, notices))
 }

@@ -28,7 +28,10 @@ use uuid::Uuid;
 
 use switchboard_proto::{AgentStatus, Live, LiveAgent, LiveCall, ServerMessage};
 
-use crate::desks::{DeskChange, Desks, OfferDetails, Report};
+mod desk_link;
+
+pub use desk_link::{DeskChange, DeskLink, OfferDetails, Report, Reporter, Ring, RingRefused};
+
 use crate::store::{Store, TenantId, queue, queue_event, tenant};
 
 /// An answered call handed to the router, with what the agent is told about it and how the
@@ -100,7 +103,7 @@ pub enum QueueNotice {
 pub struct Routing {
     tenants: Arc<Mutex<HashMap<TenantId, UnboundedSender<Command>>>>,
     store: Store,
-    desks: Desks,
+    desks: Arc<dyn DeskLink>,
 }
 
 impl std::fmt::Debug for Routing {
@@ -110,21 +113,21 @@ impl std::fmt::Debug for Routing {
 }
 
 impl Routing {
-    /// The routers, told by `desks` of the calls on desks they did not route.
-    pub fn new(store: Store, desks: Desks) -> Routing {
-        let routing = Routing {
+    /// The routers, which ring and tell agents through `desks`.
+    pub fn new(store: Store, desks: Arc<dyn DeskLink>) -> Routing {
+        Routing {
             tenants: Arc::default(),
             store,
-            desks: desks.clone(),
-        };
-        let told = routing.clone();
-        desks.on_change(move |tenant, change| {
-            // A tenant with no router yet has nothing to route around.
-            if told.running(tenant) {
-                told.send(tenant, Command::Desk(change));
-            }
-        });
-        routing
+            desks,
+        }
+    }
+
+    /// The desks report a change the router must route around.
+    pub fn desk_changed(&self, tenant: TenantId, change: DeskChange) {
+        // A tenant with no router yet has nothing to route around.
+        if self.running(tenant) {
+            self.send(tenant, Command::Desk(change));
+        }
     }
 
     fn running(&self, tenant: TenantId) -> bool {
@@ -231,7 +234,7 @@ struct Waiting {
 struct Task {
     tenant: TenantId,
     store: Store,
-    desks: Desks,
+    desks: Arc<dyn DeskLink>,
     reports: UnboundedSender<Command>,
     router: Router,
     ids: Ids,
@@ -252,7 +255,7 @@ impl Task {
     fn new(
         tenant: TenantId,
         store: Store,
-        desks: Desks,
+        desks: Arc<dyn DeskLink>,
         reports: UnboundedSender<Command>,
     ) -> Task {
         Task {
@@ -803,20 +806,20 @@ impl Task {
                     let Some(w) = self.calls.get(&call) else {
                         continue;
                     };
-                    let (tx, reports) = (w.arrival.events.clone(), self.reports.clone());
-                    let offered = self.desks.ring_routed(
+                    let reports = self.reports.clone();
+                    let offered = self.desks.ring(Ring {
                         call,
-                        self.tenant,
+                        tenant: self.tenant,
                         agent,
-                        &w.arrival.from,
-                        &w.arrival.to,
-                        &w.arrival.details,
-                        tx,
-                        move |r| {
+                        from: w.arrival.from.clone(),
+                        to: w.arrival.to.clone(),
+                        details: w.arrival.details.clone(),
+                        events: w.arrival.events.clone(),
+                        report: Some(Reporter::new(move |r| {
                             let _ = reports.send(Command::Report(r));
-                        },
-                        true,
-                    );
+                        })),
+                        by_router: true,
+                    });
                     // The desk cannot take it (on another call, or its phone went a moment ago
                     // and the router has not heard yet): the router moves on, and the agent
                     // did not refuse anything.
@@ -863,7 +866,7 @@ impl Task {
                             _ => None,
                         };
                         self.record_state(agent, state.name(), reason.clone(), at, now);
-                        self.desks.tell_user(
+                        self.desks.tell(
                             agent,
                             ServerMessage::AgentState {
                                 state: status(&state),
