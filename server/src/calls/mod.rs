@@ -10,6 +10,7 @@ mod board;
 mod dialogs;
 mod driver;
 mod inbound;
+mod journey;
 pub mod outbound;
 mod record;
 mod services;
