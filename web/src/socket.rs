@@ -1,9 +1,14 @@
-//! The desk's WebSocket (`/api/v1/ws`): the only module that knows the wire format. Server
-//! messages become [`Event`]s for the app; the app's [`Command`]s become client messages.
+//! The desk's WebSocket (`/api/v1/ws`): the only module that touches the wire. Server
+//! messages (`switchboard_proto::ServerMessage`, read by serde) become [`Event`]s for the app;
+//! the app sends `switchboard_proto::ClientMessage`s, written by serde.
 
 use std::cell::RefCell;
 
-use serde_json::{Value, json};
+use switchboard_proto::{
+    AgentStatus, CallState, ClientMessage, ContactCard, ErrorCode, IvrInputs, MediaState,
+    ServerMessage,
+};
+use uuid::Uuid;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 use web_sys::{MessageEvent, WebSocket};
@@ -11,15 +16,31 @@ use web_sys::{MessageEvent, WebSocket};
 /// A call offered to this desk.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Offer {
-    pub call_id: String,
+    pub call_id: Uuid,
     pub from: String,
     pub to: String,
-    pub queue_id: Option<String>,
+    pub queue_id: Option<Uuid>,
     pub queue_name: Option<String>,
-    /// Menu choices as (menu, key), then variables as (name, value).
-    pub choices: Vec<(String, String)>,
-    pub variables: Vec<(String, String)>,
-    pub contact: Option<Value>,
+    /// What the caller chose and entered in the IVR.
+    pub ivr: IvrInputs,
+    /// The tenant's contact with the caller's number (the screen pop).
+    pub contact: Option<ContactCard>,
+}
+
+impl Offer {
+    /// A call the desk was not offered: the agent's own outbound call, or the live call
+    /// re-attached after a reload.
+    pub fn bare(call_id: Uuid, from: String, to: String) -> Offer {
+        Offer {
+            call_id,
+            from,
+            to,
+            queue_id: None,
+            queue_name: None,
+            ivr: IvrInputs::default(),
+            contact: None,
+        }
+    }
 }
 
 /// What the server said.
@@ -27,12 +48,12 @@ pub struct Offer {
 pub enum Event {
     Ready,
     Answer(String),
-    Media(String),
+    Media(MediaState),
     Incoming(Offer),
     /// A call's state changed; also sent for the desk's live call after a reconnect.
     Call {
-        call_id: String,
-        state: String,
+        call_id: Uuid,
+        state: CallState,
         from: String,
         to: String,
     },
@@ -42,141 +63,79 @@ pub enum Event {
         loss: f64,
     },
     AgentState {
-        state: String,
+        state: AgentStatus,
         reason: Option<String>,
     },
     Replaced,
     Error {
-        code: String,
+        code: ErrorCode,
         message: String,
     },
     Closed,
 }
 
-/// What the app asks for.
-#[derive(Debug, Clone)]
-pub enum Command {
-    Offer {
-        sdp: String,
-        restart: bool,
-    },
-    Accept(String),
-    Hangup(String),
-    Hold(String, bool),
-    Mute(String, bool),
-    Dtmf(String, String),
-    State(&'static str, Option<String>),
-    ExtendWrapUp(u32),
-    /// Dial a number out through the tenant's trunk.
-    Dial(String),
-    /// Supervisors: listen, whisper, barge (or `off`) on an agent's call.
-    Monitor(String, &'static str),
-    /// Supervisors: set an agent's state.
-    ForceState(String, &'static str),
-    /// Blind transfer of the call to a queue.
-    TransferToQueue(String, String),
-    /// Attended transfer: ring a colleague for a consultation, then join all three, hand
-    /// the caller over, or return to them.
-    Consult(String, String),
-    /// Blind transfer to a colleague: they take the call when they answer.
-    TransferToAgent(String, String),
-    /// Blind transfer to an outside number.
-    TransferToNumber(String, String),
-    Conference(String),
-    Transfer(String),
-    CancelConsult(String),
-}
-
-fn s(v: &Value) -> String {
-    v.as_str().unwrap_or_default().to_owned()
-}
-
-fn pairs(v: &Value) -> Vec<(String, String)> {
-    v.as_object()
-        .map(|o| o.iter().map(|(k, v)| (k.clone(), s(v))).collect())
-        .unwrap_or_default()
-}
-
-/// One server message, read.
+/// One server message, read; `None` for what is not a server message or means nothing to
+/// the desk.
 pub fn parse(text: &str) -> Option<Event> {
-    let m: Value = serde_json::from_str(text).ok()?;
-    Some(match m["type"].as_str()? {
-        "ready" => Event::Ready,
-        "answer" => Event::Answer(s(&m["sdp"])),
-        "media" => Event::Media(s(&m["state"])),
-        "incoming" => Event::Incoming(Offer {
-            call_id: s(&m["call_id"]),
-            from: s(&m["from"]),
-            to: s(&m["to"]),
-            queue_id: m["queue_id"].as_str().map(str::to_owned),
-            queue_name: m["queue_name"].as_str().map(str::to_owned),
-            choices: m["ivr"]["choices"]
-                .as_array()
-                .map(|a| a.iter().map(|c| (s(&c["node"]), s(&c["key"]))).collect())
-                .unwrap_or_default(),
-            variables: pairs(&m["ivr"]["variables"]),
-            contact: m.get("contact").filter(|c| c.is_object()).cloned(),
+    Some(match serde_json::from_str::<ServerMessage>(text).ok()? {
+        ServerMessage::Ready { .. } => Event::Ready,
+        ServerMessage::Answer { sdp } => Event::Answer(sdp),
+        ServerMessage::Media { state } => Event::Media(state),
+        ServerMessage::Incoming {
+            call_id,
+            from,
+            to,
+            transfer_from: _,
+            queue_id,
+            queue_name,
+            ivr,
+            contact,
+        } => Event::Incoming(Offer {
+            call_id,
+            from,
+            to,
+            queue_id,
+            queue_name,
+            ivr: ivr.unwrap_or_default(),
+            contact: contact.map(|c| *c),
         }),
-        "call" => Event::Call {
-            call_id: s(&m["call_id"]),
-            state: s(&m["state"]),
-            from: s(&m["from"]),
-            to: s(&m["to"]),
+        ServerMessage::Call {
+            call_id,
+            state,
+            from,
+            to,
+        } => Event::Call {
+            call_id,
+            state,
+            from,
+            to,
         },
-        "quality" => Event::Quality {
-            mos: m["mos"].as_f64().unwrap_or(0.0),
-            jitter_ms: m["jitter_ms"].as_f64().unwrap_or(0.0),
-            loss: m["loss"].as_f64().unwrap_or(0.0),
+        ServerMessage::Quality {
+            jitter_ms,
+            loss,
+            rtt_ms: _,
+            mos,
+        } => Event::Quality {
+            mos,
+            jitter_ms,
+            loss,
         },
-        "agent_state" => Event::AgentState {
-            state: s(&m["state"]),
-            reason: m["reason"].as_str().map(str::to_owned),
-        },
-        "replaced" => Event::Replaced,
-        "error" => Event::Error {
-            code: s(&m["code"]),
-            message: s(&m["message"]),
-        },
-        _ => return None,
+        ServerMessage::AgentState { state, reason } => Event::AgentState { state, reason },
+        ServerMessage::Replaced => Event::Replaced,
+        ServerMessage::Error { code, message } => Event::Error { code, message },
+        ServerMessage::Monitoring { .. }
+        | ServerMessage::QueueLive { .. }
+        | ServerMessage::Pong => {
+            return None;
+        }
     })
 }
 
-/// The client message of a command.
-pub fn encode(command: &Command) -> Value {
-    match command {
-        Command::Offer { sdp, restart } => {
-            json!({ "type": "offer", "sdp": sdp, "restart": restart })
-        }
-        Command::Accept(id) => json!({ "type": "accept", "call_id": id }),
-        Command::Hangup(id) => json!({ "type": "hangup", "call_id": id }),
-        Command::Hold(id, on) => json!({ "type": "hold", "call_id": id, "on": on }),
-        Command::Mute(id, on) => json!({ "type": "mute", "call_id": id, "on": on }),
-        Command::Dtmf(id, digits) => json!({ "type": "dtmf", "call_id": id, "digits": digits }),
-        Command::State(state, reason) => {
-            json!({ "type": "state", "state": state, "reason": reason })
-        }
-        Command::ExtendWrapUp(secs) => json!({ "type": "extend_wrap_up", "secs": secs }),
-        Command::Dial(to) => json!({ "type": "dial", "to": to }),
-        Command::Monitor(id, mode) => json!({ "type": "monitor", "call_id": id, "mode": mode }),
-        Command::ForceState(user, state) => {
-            let reason = (*state == "break").then_some("supervisor");
-            json!({ "type": "force_state", "user_id": user, "state": state, "reason": reason })
-        }
-        Command::TransferToQueue(id, queue) => {
-            json!({ "type": "transfer_to_queue", "call_id": id, "queue_id": queue })
-        }
-        Command::Consult(id, agent) => {
-            json!({ "type": "consult", "call_id": id, "agent_id": agent })
-        }
-        Command::TransferToAgent(id, agent) => {
-            json!({ "type": "transfer_to_agent", "call_id": id, "agent_id": agent })
-        }
-        Command::TransferToNumber(id, to) => {
-            json!({ "type": "transfer_to_number", "call_id": id, "to": to })
-        }
-        Command::Conference(id) => json!({ "type": "conference", "call_id": id }),
-        Command::Transfer(id) => json!({ "type": "transfer", "call_id": id }),
-        Command::CancelConsult(id) => json!({ "type": "cancel_consult", "call_id": id }),
+/// The name the wire gives a state or a code (`no_such_call`), for showing it as it is.
+pub fn wire_name(value: impl serde::Serialize) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::new(),
     }
 }
 
@@ -191,6 +150,11 @@ fn mark_offer() {
         let now = w.performance().map_or(0.0, |p| p.now());
         let _ = js_sys::Reflect::set(&w, &"switchboardOfferAt".into(), &now.into());
     }
+}
+
+/// A client message as the wire carries it.
+fn encode(message: &ClientMessage) -> String {
+    serde_json::to_string(message).unwrap_or_default()
 }
 
 /// Open the desk's socket with `token`; every server message goes to `on_event`.
@@ -208,7 +172,9 @@ pub fn connect(token: &str, on_event: impl Fn(Event) + 'static) {
         return on_event(Event::Closed);
     };
     let on_event = std::rc::Rc::new(on_event);
-    let auth = json!({ "type": "auth", "token": token }).to_string();
+    let auth = encode(&ClientMessage::Auth {
+        token: token.to_owned(),
+    });
     let opener = ws.clone();
     let onopen = Closure::<dyn FnMut()>::new(move || {
         let _ = opener.send_with_str(&auth);
@@ -239,9 +205,9 @@ pub fn connect(token: &str, on_event: impl Fn(Event) + 'static) {
     });
 }
 
-/// Send a command; dropped when the socket is not open (the app reconnects).
-pub fn send(command: &Command) {
-    let text = encode(command).to_string();
+/// Send a message; dropped when the socket is not open (the app reconnects).
+pub fn send(message: &ClientMessage) {
+    let text = encode(message);
     SOCKET.with(|s| {
         if let Some(ws) = s.borrow().as_ref() {
             let _ = ws.send_with_str(&text);
@@ -263,24 +229,64 @@ pub fn disconnect() {
 mod tests {
     use super::*;
 
+    const CALL: &str = "00000000-0000-0000-0000-0000000000c1";
+
     #[test]
     fn an_offer_with_its_ivr_choices_and_contact_is_read() {
-        let e = parse(
-            r#"{"type":"incoming","call_id":"c1","from":"+1","to":"+2","queue_id":"q",
-                "ivr":{"choices":[{"node":"menu","key":"2"}],"variables":{"topic":"support"}},
-                "contact":{"name":"Alice"}}"#,
-        );
+        let e = parse(&format!(
+            r#"{{"type":"incoming","call_id":"{CALL}","from":"+1","to":"+2",
+                "queue_id":"00000000-0000-0000-0000-000000000001",
+                "ivr":{{"choices":[{{"node":"menu","key":"2"}}],"variables":{{"topic":"support"}}}},
+                "contact":{{"id":"00000000-0000-0000-0000-000000000003","name":"Alice",
+                  "company":null,"email":null,"notes":null,"phones":[],"custom_fields":{{}}}}}}"#
+        ));
         let Some(Event::Incoming(o)) = e else {
             panic!("{e:?}")
         };
-        assert_eq!(o.choices, [("menu".to_owned(), "2".to_owned())]);
-        assert_eq!(o.variables, [("topic".to_owned(), "support".to_owned())]);
-        assert_eq!(o.contact.expect("contact")["name"], "Alice");
+        assert_eq!(o.call_id.to_string(), CALL);
+        assert_eq!(o.ivr.choices[0].node, "menu");
+        assert_eq!(o.ivr.choices[0].key, "2");
+        assert_eq!(o.ivr.variables["topic"], "support");
+        assert_eq!(o.contact.expect("contact").name, "Alice");
         assert_eq!(parse(r#"{"type":"pong"}"#), None);
+        assert_eq!(parse(r#"{"type":"explode"}"#), None);
         assert_eq!(parse("not json"), None);
+    }
+
+    #[test]
+    fn states_and_codes_are_typed() {
+        let e = parse(&format!(
+            r#"{{"type":"call","call_id":"{CALL}","state":"transferring","from":"+1","to":"+2"}}"#
+        ));
+        assert!(matches!(
+            e,
+            Some(Event::Call {
+                state: CallState::Transferring,
+                ..
+            })
+        ));
+        let e = parse(r#"{"type":"agent_state","state":"not_ready","reason":"missed"}"#);
         assert_eq!(
-            encode(&Command::Hold("c1".into(), true)),
-            json!({ "type": "hold", "call_id": "c1", "on": true })
+            e,
+            Some(Event::AgentState {
+                state: AgentStatus::NotReady,
+                reason: Some("missed".into())
+            })
+        );
+        let e = parse(r#"{"type":"error","code":"no_such_call","message":"no"}"#);
+        let Some(Event::Error { code, .. }) = e else {
+            panic!("{e:?}")
+        };
+        assert_eq!(code, ErrorCode::NoSuchCall);
+        assert_eq!(wire_name(code), "no_such_call");
+    }
+
+    #[test]
+    fn client_messages_are_written_as_the_server_reads_them() {
+        let call_id = Uuid::parse_str(CALL).expect("uuid");
+        assert_eq!(
+            encode(&ClientMessage::Hold { call_id, on: true }),
+            format!(r#"{{"type":"hold","call_id":"{CALL}","on":true}}"#)
         );
     }
 }
