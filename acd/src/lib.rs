@@ -12,6 +12,8 @@
 //! its free eligible agents. Every lookup is an ordered-set lookup, never a scan of agents or
 //! calls, so a tenant of 20,000 agents and 10,000 waiting calls decides in microseconds.
 
+#![warn(missing_docs)]
+
 mod router;
 
 pub use router::{

@@ -42,7 +42,9 @@ pub enum Overflow {
 /// A queue's settings.
 #[derive(Debug, Clone)]
 pub struct QueueConfig {
+    /// The queue.
     pub id: QueueId,
+    /// How the queue picks among its free agents.
     pub strategy: Strategy,
     /// Across queues, higher goes first.
     pub priority: i32,
@@ -56,6 +58,8 @@ pub struct QueueConfig {
     pub max_wait: Option<Duration>,
     /// Most calls waiting before new ones overflow at once; `None` has no limit.
     pub max_len: Option<usize>,
+    /// Where calls go past `max_wait` or `max_len`; an overflow to this queue itself or to an
+    /// unknown one leaves the router.
     pub overflow: Overflow,
     /// Period of position and expected-wait announcements; `None` makes none.
     pub announce_every: Option<Duration>,
@@ -77,12 +81,17 @@ pub enum NotReadyReason {
 /// An agent's state, as the router sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AgentState {
+    /// Logged out, or logged in without having chosen a state yet.
     Offline,
+    /// Ready for calls; offered them while their phone can ring.
     Available,
     /// Ringing with this call.
     Offered(CallId),
+    /// Talking on this call, which the router routed to them.
     OnCall(CallId),
+    /// After a call, for the queue's wrap-up time; offered nothing.
     WrapUp,
+    /// Not taking calls, for this reason.
     NotReady(NotReadyReason),
     /// On a call the router did not route (a colleague's consultation, a direct line's
     /// call): not offered calls until it ends.
@@ -90,6 +99,7 @@ pub enum AgentState {
 }
 
 impl AgentState {
+    /// The state's name without its call or reason (e.g. `on_call`, `not_ready`).
     pub fn name(&self) -> &'static str {
         match self {
             AgentState::Offline => "offline",
@@ -118,27 +128,52 @@ pub enum CallOutcome {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Decision {
     /// Ring `agent` with `call`.
-    Offer { call: CallId, agent: AgentId },
+    Offer {
+        /// The call to offer.
+        call: CallId,
+        /// The agent to ring.
+        agent: AgentId,
+    },
     /// Stop ringing `agent` with `call`.
-    CancelOffer { call: CallId, agent: AgentId },
+    CancelOffer {
+        /// The call that was offered.
+        call: CallId,
+        /// The agent ringing with it.
+        agent: AgentId,
+    },
     /// Tell the caller their position and the expected wait.
     Announce {
+        /// The waiting call.
         call: CallId,
+        /// Its place in the queue's waiting line, from 1.
         position: usize,
+        /// The estimate, from the queue's average wait of answered calls (or the ring
+        /// timeout before any), the position and the number of free agents.
         expected_wait: Duration,
     },
     /// The call moved from one queue to another by overflow.
     Requeued {
+        /// The call that moved.
         call: CallId,
+        /// The queue it overflowed from.
         from: QueueId,
+        /// The queue it waits in now.
         to: QueueId,
     },
     /// The call left the router; with `Overflowed`, the controller sends it on.
-    Ended { call: CallId, outcome: CallOutcome },
+    Ended {
+        /// The call that left.
+        call: CallId,
+        /// How it left.
+        outcome: CallOutcome,
+    },
     /// An agent's state changed (every change, with its time).
     AgentChanged {
+        /// The agent whose state changed.
         agent: AgentId,
+        /// The new state.
         state: AgentState,
+        /// When it changed.
         at: Instant,
     },
 }
@@ -175,10 +210,15 @@ impl std::error::Error for RouterError {}
 /// Counters of a queue since the router started (the controller resets them daily).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct QueueStats {
+    /// Calls that entered the queue, on arrival or by overflow from another queue.
     pub offered: u64,
+    /// Calls an agent answered.
     pub answered: u64,
+    /// Answered calls that waited no longer than the queue's service level.
     pub answered_in_service_level: u64,
+    /// Calls whose caller hung up while waiting or ringing.
     pub abandoned: u64,
+    /// Calls that left the queue by overflow.
     pub overflowed: u64,
     /// Total wait of answered calls, for the expected-wait estimate.
     pub answered_wait: Duration,
@@ -274,6 +314,7 @@ pub struct Router {
 }
 
 impl Router {
+    /// A router with no queues, agents or calls.
     pub fn new() -> Router {
         Router::default()
     }

@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Flow {
+    /// The name of the node a call starts at.
     pub start: String,
+    /// Every node, by name.
     pub nodes: BTreeMap<String, Node>,
 }
 
@@ -17,52 +19,86 @@ pub struct Flow {
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Node {
     /// Play a prompt, then go on.
-    Play { prompt: String, next: String },
+    Play {
+        /// The name of the prompt to play.
+        prompt: String,
+        /// The node to go to when it has played.
+        next: String,
+    },
     /// Play a prompt and wait for one key: a digit picks the next node. No key within the
     /// timeout, or a key with no option, replays the prompt, up to `retries` times, then
     /// goes to `fallback`.
     Menu {
+        /// The name of the prompt that lists the options.
         prompt: String,
+        /// The node each key (0-9, `*`, `#`) goes to.
         options: BTreeMap<char, String>,
+        /// How long to wait for a key after the prompt, in seconds (1-60, 5 by default).
         #[serde(default = "default_timeout")]
         timeout_secs: u32,
+        /// How many times the prompt is replayed before `fallback` (2 by default).
         #[serde(default = "default_retries")]
         retries: u8,
         /// Played before a retry after a wrong key.
         #[serde(default)]
         invalid_prompt: Option<String>,
+        /// The node to go to when the retries are used up.
         fallback: String,
     },
     /// Play a prompt and collect up to `max_digits` keys (ended early by `#`) into a
     /// variable, e.g. a customer number.
     Collect {
+        /// The name of the prompt that asks for the digits.
         prompt: String,
+        /// The variable the digits are stored in.
         variable: String,
+        /// The most digits to collect (1-32); the last one ends collecting.
         max_digits: u8,
+        /// How long to wait for the next key, in seconds (1-60, 5 by default); the digits so
+        /// far are kept when it passes.
         #[serde(default = "default_timeout")]
         timeout_secs: u32,
+        /// The node to go to once the digits are collected.
         next: String,
     },
     /// Open or closed now, by one of the tenant's schedules.
     Hours {
+        /// The id of the tenant's schedule to check.
         schedule: String,
+        /// The node to go to when the schedule is open.
         open: String,
+        /// The node to go to when it is closed.
         closed: String,
     },
     /// Set the caller's priority in the queue (higher goes first).
-    SetPriority { priority: i32, next: String },
+    SetPriority {
+        /// The caller's new priority.
+        priority: i32,
+        /// The node to go to next.
+        next: String,
+    },
     /// Set a variable (shown to the agent, used by scripts).
     SetVariable {
+        /// The variable's name.
         name: String,
+        /// The value to set it to.
         value: String,
+        /// The node to go to next.
         next: String,
     },
     /// Leave the flow into a queue.
-    Queue { queue: String },
+    Queue {
+        /// The id of the queue.
+        queue: String,
+    },
     /// Leave the flow to one agent.
-    Agent { agent: String },
+    Agent {
+        /// The id of the agent.
+        agent: String,
+    },
     /// Play a prompt (if any) and hang up.
     Hangup {
+        /// The name of the prompt to play before hanging up, if any.
         #[serde(default)]
         prompt: Option<String>,
     },
@@ -82,13 +118,23 @@ pub enum FlowError {
     /// `start` names no node.
     NoStart(String),
     /// A node points at a node that does not exist.
-    Dangling { node: String, to: String },
+    Dangling {
+        /// The node with the edge.
+        node: String,
+        /// The missing node it points at.
+        to: String,
+    },
     /// A node cannot be reached from `start`.
     Unreachable(String),
     /// A loop in which the caller is never asked for input would run forever.
     LoopWithoutInput(Vec<String>),
     /// A value is out of range (a menu key that is not a key, zero digits...).
-    Invalid { node: String, reason: String },
+    Invalid {
+        /// The node with the value.
+        node: String,
+        /// What is wrong with it.
+        reason: String,
+    },
 }
 
 impl std::fmt::Display for FlowError {

@@ -10,9 +10,17 @@ use crate::flow::{Flow, Node};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Route {
     /// Into a queue, with the caller's priority.
-    Queue { queue: String, priority: i32 },
+    Queue {
+        /// The id of the queue (from the flow's queue node).
+        queue: String,
+        /// The caller's priority (higher goes first; 0 unless the flow set it).
+        priority: i32,
+    },
     /// To one agent.
-    Agent { agent: String },
+    Agent {
+        /// The id of the agent (from the flow's agent node).
+        agent: String,
+    },
     /// Hang up (after the node's prompt, which has played).
     Hangup,
 }
@@ -28,7 +36,9 @@ pub enum Action {
     CheckHours(String),
     /// The call leaves the flow, with what the caller chose and entered.
     Done {
+        /// Where the call goes.
         route: Route,
+        /// The variables set or collected in the flow, by name.
         variables: BTreeMap<String, String>,
         /// The keys pressed at each menu, in order (shown to the agent).
         choices: Vec<(String, char)>,

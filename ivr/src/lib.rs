@@ -6,6 +6,8 @@
 //! a schedule, route to a queue or an agent, hang up). No I/O and no clock: the call's driver
 //! plays the prompts and evaluates schedules, so flows are tested with a simulated clock.
 
+#![warn(missing_docs)]
+
 mod flow;
 mod interpreter;
 

@@ -107,7 +107,7 @@ fn main() {
     for tick in 0..ticks {
         // The browsers speak (not timed), their datagrams are the server's input.
         let mut inbound = Vec::with_capacity(calls);
-        for b in browsers.iter_mut() {
+        for b in &mut browsers {
             b.send_frame(now, &[0x55; 160]);
             inbound.push(b.drain_datagrams());
         }
@@ -171,7 +171,7 @@ fn main() {
                 browsers[i].receive(now, &data);
             }
         }
-        for b in browsers.iter_mut() {
+        for b in &mut browsers {
             if b.deadline <= now {
                 let _ = b.rtc.handle_input(str0m::Input::Timeout(now));
             }

@@ -46,6 +46,7 @@ pub enum MonitorMode {
 }
 
 impl MonitorMode {
+    /// The mode named `s` (`listen`, `whisper`, `barge` or `consult`); `None` for any other.
     pub fn parse(s: &str) -> Option<MonitorMode> {
         match s {
             "listen" => Some(MonitorMode::Listen),
@@ -56,6 +57,7 @@ impl MonitorMode {
         }
     }
 
+    /// The mode's name, as [`MonitorMode::parse`] reads it.
     pub fn as_str(self) -> &'static str {
         match self {
             MonitorMode::Listen => "listen",
@@ -72,9 +74,19 @@ pub enum BridgeOutput {
     /// A frame for the caller, in the trunk's law.
     ToCaller(Vec<u8>),
     /// A frame for the agent, in `law`.
-    ToAgent { law: Law, payload: Vec<u8> },
+    ToAgent {
+        /// The G.711 law of the agent's leg.
+        law: Law,
+        /// The encoded frame.
+        payload: Vec<u8>,
+    },
     /// A frame for the supervisor, in `law`.
-    ToSupervisor { law: Law, payload: Vec<u8> },
+    ToSupervisor {
+        /// The G.711 law of the supervisor's leg.
+        law: Law,
+        /// The encoded frame.
+        payload: Vec<u8>,
+    },
     /// 20 ms of the recording: interleaved stereo samples (caller, agent).
     Record(Vec<i16>),
     /// The announcement has played to its end (not sent when it was stopped).
@@ -84,7 +96,9 @@ pub enum BridgeOutput {
 /// A span of the recording that was paused, in ms from its start.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Pause {
+    /// When the pause began, in ms from the start of the recording.
     pub from_ms: u64,
+    /// When the recording resumed, in ms from its start; `None` while still paused.
     pub to_ms: Option<u64>,
 }
 
@@ -232,6 +246,8 @@ impl Bridge {
         self.announcement.is_some()
     }
 
+    /// Mute on or off: while muted the agent's frames are dropped and the caller gets
+    /// silence.
     pub fn set_mute(&mut self, on: bool) {
         self.mute = on;
     }

@@ -18,6 +18,7 @@ pub enum DtmfError {
 pub struct TelephoneEvent {
     /// 0-9, 10 = `*`, 11 = `#`, 12-15 = A-D.
     pub event: u8,
+    /// The E bit: set on the packets that end the event (RFC 4733 section 2.3.2).
     pub end: bool,
     /// Power level in -dBm0, 0-63.
     pub volume: u8,
@@ -26,6 +27,7 @@ pub struct TelephoneEvent {
 }
 
 impl TelephoneEvent {
+    /// Read the first 4 bytes of an RTP payload; refuses short payloads and codes above 15.
     pub fn parse(payload: &[u8]) -> Result<TelephoneEvent, DtmfError> {
         let b = payload.get(..4).ok_or(DtmfError::Truncated)?;
         if b[0] > 15 {
@@ -39,6 +41,7 @@ impl TelephoneEvent {
         })
     }
 
+    /// The 4-byte payload (the reserved R bit is zero).
     pub fn to_bytes(self) -> [u8; 4] {
         let d = self.duration.to_be_bytes();
         [

@@ -37,6 +37,7 @@ impl Law {
         }
     }
 
+    /// Encode one 16-bit linear sample as a byte in this law.
     pub fn encode(self, sample: i16) -> u8 {
         match self {
             Law::Mu => ulaw_encode(sample),
@@ -44,6 +45,7 @@ impl Law {
         }
     }
 
+    /// Decode one byte in this law to a 16-bit linear sample.
     pub fn decode(self, byte: u8) -> i16 {
         match self {
             Law::Mu => ULAW_TO_LINEAR[usize::from(byte)],

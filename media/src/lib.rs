@@ -5,6 +5,8 @@
 //! time is always passed in by the caller. The tokio driver that owns the UDP sockets lives
 //! elsewhere and feeds these types.
 
+#![warn(missing_docs)]
+
 pub mod bridge;
 pub mod dtmf;
 pub mod g711;

@@ -38,6 +38,7 @@ impl std::fmt::Debug for Transcoder {
 }
 
 impl Transcoder {
+    /// An 8 kHz mono encoder (VoIP mode, in-band FEC on) and decoder.
     pub fn new() -> Result<Transcoder, OpusError> {
         let mut encoder = opus::Encoder::new(8000, opus::Channels::Mono, opus::Application::Voip)?;
         // In-band FEC: the point of Opus here is surviving loss on the agent's network.

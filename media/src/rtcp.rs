@@ -18,10 +18,15 @@ pub enum RtcpError {
 /// One report block: how a receiver hears `ssrc`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReportBlock {
+    /// The source this block reports on.
     pub ssrc: u32,
+    /// Fraction of packets lost since the previous report, in 1/256 (RFC 3550 6.4.1).
     pub fraction_lost: u8,
+    /// Packets lost since reception began (24-bit signed; negative with duplicates).
     pub cumulative_lost: i32,
+    /// Highest sequence number received, extended with the count of wraps in the high 16 bits.
     pub extended_max_seq: u32,
+    /// Interarrival jitter, in RTP timestamp units (RFC 3550 6.4.1).
     pub jitter: u32,
     /// Middle 32 bits of the NTP time of the last SR received from `ssrc`.
     pub last_sr: u32,
@@ -32,9 +37,13 @@ pub struct ReportBlock {
 /// Sender information of an SR.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SenderInfo {
+    /// Wallclock time of the report, as a 64-bit NTP timestamp.
     pub ntp_time: u64,
+    /// The same instant in the sender's RTP timestamp units.
     pub rtp_time: u32,
+    /// RTP packets sent since the start of transmission.
     pub packet_count: u32,
+    /// RTP payload bytes sent since the start of transmission.
     pub octet_count: u32,
 }
 
@@ -43,7 +52,9 @@ pub struct SenderInfo {
 pub struct Compound {
     /// SSRC of the sender of the first SR/RR.
     pub sender_ssrc: Option<u32>,
+    /// Sender information of the first SR, if there was one.
     pub sender_info: Option<SenderInfo>,
+    /// Report blocks of every SR and RR, in order.
     pub reports: Vec<ReportBlock>,
     /// A BYE was present.
     pub bye: bool,
@@ -71,6 +82,7 @@ fn report_block(b: &[u8], at: usize) -> Result<ReportBlock, RtcpError> {
 }
 
 impl Compound {
+    /// Parse a compound packet, skipping packet types other than SR, RR and BYE.
     pub fn parse(bytes: &[u8]) -> Result<Compound, RtcpError> {
         let mut out = Compound::default();
         let mut rest = bytes;
@@ -130,11 +142,13 @@ pub fn ntp_middle(ntp: u64) -> u32 {
 /// What a compound report carries.
 #[derive(Debug, Clone)]
 pub struct Report<'a> {
+    /// Our SSRC, the sender of the report.
     pub ssrc: u32,
     /// Present when we sent media since the last report: an SR instead of an RR.
     pub sender_info: Option<SenderInfo>,
     /// `(remote ssrc, reception, last SR middle bits, delay since it)`.
     pub blocks: &'a [(u32, ReceptionReport, u32, u32)],
+    /// Our canonical name, written in the SDES CNAME item (RFC 3550 6.5.1).
     pub cname: &'a str,
 }
 

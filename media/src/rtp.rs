@@ -18,12 +18,19 @@ pub enum RtpError {
 /// A parsed RTP packet borrowing its payload.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RtpPacket<'a> {
+    /// The marker bit (for audio, the first packet of a talkspurt; RFC 3551 4.1).
     pub marker: bool,
+    /// The payload type, 0-127.
     pub payload_type: u8,
+    /// The sequence number, one more for each packet sent.
     pub sequence: u16,
+    /// The sampling instant of the first payload byte, in clock-rate units (8 kHz for G.711).
     pub timestamp: u32,
+    /// The synchronisation source: the sender's stream id.
     pub ssrc: u32,
+    /// How many CSRC identifiers the header carries (0-15).
     pub csrc_count: u8,
+    /// The payload, after any CSRCs and header extension and without padding.
     pub payload: &'a [u8],
 }
 
@@ -34,6 +41,7 @@ pub fn looks_like_rtcp(bytes: &[u8]) -> bool {
 }
 
 impl<'a> RtpPacket<'a> {
+    /// Parse a packet, skipping CSRCs, the header extension (RFC 3550 5.3.1) and padding.
     pub fn parse(bytes: &'a [u8]) -> Result<RtpPacket<'a>, RtpError> {
         if bytes.len() < 12 {
             return Err(RtpError::Truncated);
@@ -81,10 +89,15 @@ impl<'a> RtpPacket<'a> {
 /// The header of an RTP packet to send (no CSRCs, no extension, no padding).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RtpHeader {
+    /// The marker bit (for audio, the first packet of a talkspurt; RFC 3551 4.1).
     pub marker: bool,
+    /// The payload type, 0-127.
     pub payload_type: u8,
+    /// The sequence number.
     pub sequence: u16,
+    /// The sampling instant of the first payload byte, in clock-rate units.
     pub timestamp: u32,
+    /// Our synchronisation source id.
     pub ssrc: u32,
 }
 

@@ -20,6 +20,7 @@ pub const DIGIT_TIMEOUT: Duration = Duration::from_secs(4);
 /// Negotiated media parameters of a call.
 #[derive(Debug, Clone, Copy)]
 pub struct MediaParams {
+    /// The G.711 law of the call's audio.
     pub law: Law,
     /// Payload type of telephone-event, if negotiated.
     pub telephone_event: Option<u8>,
@@ -54,6 +55,7 @@ enum Mode {
 /// Recorded voices of the digits 0-9 (8 kHz samples), used to read digits back.
 #[derive(Debug, Clone, Default)]
 pub struct DigitVoices {
+    /// One recording per digit, indexed by the digit (0-9).
     pub digits: Vec<Vec<i16>>,
     /// A short pause between read-back digits, in samples.
     pub gap: usize,
@@ -94,6 +96,7 @@ pub struct RemoteView {
 }
 
 impl Service {
+    /// The echo test: every audio packet the caller sends is sent back.
     pub fn echo(params: MediaParams) -> Service {
         Service::new(
             params,
@@ -380,10 +383,12 @@ impl Service {
         &self.digits
     }
 
+    /// Reception statistics of the caller's RTP.
     pub fn stats(&self) -> &ReceiverStats {
         &self.stats
     }
 
+    /// RTP packets sent so far (audio and telephone events).
     pub fn packets_sent(&self) -> u64 {
         self.sent
     }

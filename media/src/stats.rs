@@ -38,6 +38,7 @@ pub struct ReceptionReport {
 const MAX_DROPOUT: u16 = 3000;
 
 impl ReceiverStats {
+    /// Statistics of a source whose RTP clock runs at `clock_rate` Hz (8000 for G.711).
     pub fn new(clock_rate: u32) -> ReceiverStats {
         ReceiverStats {
             clock_rate,
@@ -90,10 +91,13 @@ impl ReceiverStats {
         self.transit = Some(transit);
     }
 
+    /// Packets received so far, duplicates and late ones included.
     pub fn received(&self) -> u64 {
         self.received
     }
 
+    /// The highest sequence number received, extended with the count of wraps in the high
+    /// 16 bits (RFC 3550 A.1).
     pub fn extended_max_seq(&self) -> u32 {
         self.cycles | u32::from(self.max_seq)
     }

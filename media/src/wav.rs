@@ -16,10 +16,12 @@ pub enum WavError {
 /// Decoded audio: 8 kHz mono linear samples.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Audio {
+    /// The samples, 8000 per second.
     pub samples: Vec<i16>,
 }
 
 impl Audio {
+    /// How long the audio plays, in ms (rounded down).
     pub fn duration_ms(&self) -> u64 {
         self.samples.len() as u64 * 1000 / 8000
     }

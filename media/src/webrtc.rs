@@ -79,9 +79,11 @@ pub enum CloseReason {
 /// Audio received from or sent to a browser: one RTP payload of G.711.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioFrame {
+    /// The G.711 law of `payload`.
     pub law: Law,
     /// RTP timestamp (8 kHz) of the first sample.
     pub timestamp: u32,
+    /// The G.711 bytes, one per sample.
     pub payload: Vec<u8>,
 }
 
@@ -121,7 +123,12 @@ pub enum LegEvent {
 #[derive(Debug)]
 pub enum Output {
     /// Send `data` from the socket to `to`.
-    Transmit { to: SocketAddr, data: Vec<u8> },
+    Transmit {
+        /// The browser's address.
+        to: SocketAddr,
+        /// The datagram to send.
+        data: Vec<u8>,
+    },
     /// Something happened on a leg.
     Event(LegId, LegEvent),
 }
@@ -197,6 +204,7 @@ impl Endpoint {
         self.legs.len()
     }
 
+    /// Whether there are no live legs.
     pub fn is_empty(&self) -> bool {
         self.legs.is_empty()
     }
@@ -445,7 +453,7 @@ impl Endpoint {
             let pt: Option<Pt> = writer
                 .payload_params()
                 .find(|p| p.spec().codec == wanted)
-                .map(|p| p.pt());
+                .map(str0m::format::PayloadParams::pt);
             let Some(pt) = pt else {
                 return Err(WebRtcError::Refused(format!(
                     "{wanted} is not negotiated with this leg"

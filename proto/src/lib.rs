@@ -6,6 +6,8 @@
 //! types, so the wire format is written once and neither side parses JSON by hand. Every
 //! message is a JSON object tagged by `type`, in `snake_case`.
 
+#![warn(missing_docs)]
+
 mod live;
 mod message;
 mod offer;

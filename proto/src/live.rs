@@ -9,12 +9,19 @@ use crate::AgentStatus;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Live {
+    /// Calls waiting, in the order they will be taken.
     pub waiting: Vec<LiveCall>,
+    /// The queue's members and their states.
     pub agents: Vec<LiveAgent>,
+    /// Calls that entered the queue today.
     pub offered: u64,
+    /// Calls an agent answered today.
     pub answered: u64,
+    /// Of those, answered within the queue's service-level time.
     pub answered_in_service_level: u64,
+    /// Callers who hung up before an agent answered, today.
     pub abandoned: u64,
+    /// Calls that left for another queue or were given up, today.
     pub overflowed: u64,
     /// Percent of answered calls answered within the service-level time; none before the
     /// first answer.
@@ -25,8 +32,11 @@ pub struct Live {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveCall {
+    /// The call.
     pub call_id: Uuid,
+    /// The caller's number.
     pub from: String,
+    /// How long it has waited, in seconds.
     pub waiting_secs: u64,
 }
 
@@ -34,7 +44,9 @@ pub struct LiveCall {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LiveAgent {
+    /// The agent.
     pub user_id: Uuid,
+    /// Their state as the router sees it.
     pub state: AgentStatus,
     /// Whether a call offered now would ring on their desk (signed in, media connected).
     pub can_ring: bool,

@@ -19,17 +19,24 @@ pub struct IvrInputs {
 pub struct IvrChoice {
     /// The menu's node in the flow.
     pub node: String,
+    /// The key pressed there.
     pub key: String,
 }
 
 /// The tenant's contact with the caller's number: the screen pop.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ContactCard {
+    /// The contact's id (`/api/v1/contacts/{id}`).
     pub id: Uuid,
+    /// Their name.
     pub name: String,
+    /// Their company, if known.
     pub company: Option<String>,
+    /// Their email address, if known.
     pub email: Option<String>,
+    /// Free notes agents keep on them.
     pub notes: Option<String>,
+    /// Their phone numbers.
     pub phones: Vec<ContactPhone>,
     /// Free-form fields, e.g. an account number or a CRM id.
     pub custom_fields: serde_json::Value,

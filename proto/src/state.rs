@@ -26,7 +26,9 @@ pub enum CallState {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MediaState {
+    /// ICE and DTLS are done: audio flows.
     Connected,
+    /// The session is gone (the page offers again).
     Closed,
 }
 
@@ -35,11 +37,15 @@ pub enum MediaState {
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum AgentStatus {
+    /// Signed out of the queues.
     Offline,
+    /// Ready for the next call.
     Available,
     /// A call rings on their desk.
     Offered,
+    /// On a call the router gave them.
     OnCall,
+    /// After a call, finishing its notes; available again when the wrap-up time is up.
     WrapUp,
     /// A break (with its reason), missed offers or a desk that went away.
     NotReady,
@@ -57,6 +63,7 @@ pub enum Monitoring {
     Whisper,
     /// All three hear each other.
     Barge,
+    /// Not on the call (stops monitoring).
     Off,
 }
 
@@ -86,7 +93,9 @@ pub enum ErrorCode {
     OfferRefused,
     /// No such call on this desk (or of this tenant).
     NoSuchCall,
+    /// No such queue of this tenant.
     NoSuchQueue,
+    /// No such user of this tenant.
     NoSuchUser,
     /// The call is not connected yet.
     NotConnected,

@@ -289,7 +289,7 @@ async fn agent(
             }
             _ = tick.tick() => {
                 if connected && in_call && let Some(writer) = rtc.writer(mid) {
-                    let pt = writer.payload_params().find(|p| p.spec().codec == Codec::PCMU).map(|p| p.pt());
+                    let pt = writer.payload_params().find(|p| p.spec().codec == Codec::PCMU).map(str0m::format::PayloadParams::pt);
                     if let Some(pt) = pt {
                         let time = MediaTime::new(u64::from(ts), Frequency::EIGHT_KHZ);
                         ts = ts.wrapping_add(160);

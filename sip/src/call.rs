@@ -70,13 +70,22 @@ pub enum Event {
 /// Why a call ended, as written on its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cause {
+    /// The call was connected and one side hung up.
     Answered,
+    /// The caller gave up before the call was answered (CANCEL, 487 Request Terminated).
     Cancelled,
+    /// The callee was busy (486 or 600).
     Busy,
+    /// Nobody answered in time: the ring timeout passed, or the far end answered 408 or 480.
     NoAnswer,
+    /// The callee refused the call with a final non-2xx response that is not busy, no answer
+    /// or cancelled (e.g. 603 Decline).
     Rejected,
+    /// The dialog failed ([`Event::Failed`]).
     Failed,
+    /// The connected call reached [`CallConfig::max_duration`] and was hung up.
     MaxDuration,
+    /// The node shut down during the call.
     Shutdown,
     /// The far end went silent and never hung up ([`Event::MediaTimeout`]).
     MediaTimeout,
@@ -85,6 +94,7 @@ pub enum Cause {
 }
 
 impl Cause {
+    /// The cause's name as written on the call record (snake_case, e.g. `no_answer`).
     pub fn as_str(self) -> &'static str {
         match self {
             Cause::Answered => "answered",
@@ -104,12 +114,16 @@ impl Cause {
 /// Which side ended the call.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Side {
+    /// The party that placed the call.
     Caller,
+    /// The party that was called.
     Callee,
+    /// Neither party: a timer, a failure or the node itself.
     System,
 }
 
 impl Side {
+    /// The side's name as written on the call record.
     pub fn as_str(self) -> &'static str {
         match self {
             Side::Caller => "caller",
@@ -122,7 +136,9 @@ impl Side {
 /// How a call ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Ending {
+    /// Why the call ended.
     pub cause: Cause,
+    /// Which side ended it.
     pub side: Side,
     /// The final SIP status of the INVITE.
     pub sip_code: u16,
@@ -187,6 +203,7 @@ fn rejection(code: u16) -> Ending {
 }
 
 impl Call {
+    /// A call in `role` with the timers in `config`, not yet started ([`Event::Start`]).
     pub fn new(role: Role, config: CallConfig) -> Call {
         Call {
             role,
@@ -256,10 +273,10 @@ impl Call {
                 }
             },
             (Phase::Ringing { .. }, Event::Cancelled) => {
-                self.end(Cause::Cancelled, Side::Caller, 487)
+                self.end(Cause::Cancelled, Side::Caller, 487);
             }
             (Phase::Ringing { .. }, Event::Accept) if self.config.answer_when_told => {
-                self.connect(now)
+                self.connect(now);
             }
             (Phase::Ringing { .. }, Event::Refuse(code)) => {
                 self.actions.push_back(Action::Reject(code));
@@ -306,7 +323,7 @@ impl Call {
             }
             (Phase::Ringing { .. }, Event::Shutdown) => {
                 self.actions.push_back(Action::Reject(480));
-                self.end(Cause::Shutdown, Side::System, 480)
+                self.end(Cause::Shutdown, Side::System, 480);
             }
             (Phase::Dialling { .. }, Event::Shutdown) => {
                 self.actions.push_back(Action::CancelInvite);
@@ -371,6 +388,7 @@ impl Call {
         }
     }
 
+    /// Whether the call is over; it then ignores every further event.
     pub fn is_ended(&self) -> bool {
         self.phase == Phase::Ended
     }

@@ -5,6 +5,8 @@
 //! Sans-IO: no sockets, no tasks, no clock. Everything here takes bytes or values and returns
 //! values; input from the network is parsed without panicking.
 
+#![warn(missing_docs)]
+
 pub mod call;
 pub mod sdp;
 pub mod session_timer;

@@ -37,13 +37,18 @@ pub enum SdpError {
 /// Media direction (RFC 3264 section 6.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Direction {
+    /// `a=sendrecv`: media flows both ways (the default).
     SendRecv,
+    /// `a=sendonly`: the writer sends but does not receive (it puts the other side on hold).
     SendOnly,
+    /// `a=recvonly`: the writer receives but does not send.
     RecvOnly,
+    /// `a=inactive`: no media flows either way.
     Inactive,
 }
 
 impl Direction {
+    /// The attribute name, as written in an `a=` line.
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::SendRecv => "sendrecv",
@@ -90,6 +95,7 @@ impl Direction {
 pub struct Media {
     /// `audio`, `video`, `application`, ...
     pub kind: String,
+    /// The transport port; 0 means the stream is rejected or disabled (RFC 3264 section 6).
     pub port: u16,
     /// `RTP/AVP`, `RTP/SAVPF`, `UDP/TLS/RTP/SAVPF`, ...
     pub proto: String,
@@ -102,6 +108,7 @@ pub struct Media {
 }
 
 impl Media {
+    /// The value of this section's first `a=<name>:<value>` attribute, if it has one.
     pub fn attribute(&self, name: &str) -> Option<&str> {
         self.attributes
             .iter()
@@ -142,11 +149,13 @@ impl Media {
 pub struct SessionDescription {
     /// `o=` session id and version.
     pub session_id: String,
+    /// `o=` session version; 0 when missing or not a number.
     pub session_version: u64,
     /// The session-level `c=` address.
     pub connection: Option<IpAddr>,
     /// Session-level `a=` lines.
     pub attributes: Vec<(String, Option<String>)>,
+    /// The `m=` sections, in order.
     pub media: Vec<Media>,
 }
 
@@ -174,6 +183,7 @@ fn parse_attribute(value: &str) -> (String, Option<String>) {
 }
 
 impl SessionDescription {
+    /// Parse an SDP body; lines we do not use are skipped, and no input makes it panic.
     pub fn parse(text: &str) -> Result<SessionDescription, SdpError> {
         let mut sd = SessionDescription {
             session_id: String::new(),
@@ -247,11 +257,14 @@ impl SessionDescription {
 /// A G.711 codec we can answer with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Codec {
+    /// G.711 µ-law, static payload type 0.
     Pcmu,
+    /// G.711 A-law, static payload type 8.
     Pcma,
 }
 
 impl Codec {
+    /// The static RTP payload type (RFC 3551 section 6).
     pub fn payload_type(self) -> u8 {
         match self {
             Codec::Pcmu => 0,
@@ -259,6 +272,7 @@ impl Codec {
         }
     }
 
+    /// The encoding name, as written in `a=rtpmap`.
     pub fn name(self) -> &'static str {
         match self {
             Codec::Pcmu => "PCMU",
@@ -274,7 +288,9 @@ pub struct AudioSession {
     pub media_index: usize,
     /// Where to send RTP. Port 0 or address 0.0.0.0 (old-style hold) means "do not send".
     pub remote_addr: IpAddr,
+    /// The RTP port to send to.
     pub remote_port: u16,
+    /// The codec chosen for the call.
     pub codec: Codec,
     /// Payload type the offerer uses for telephone-event/8000, if any.
     pub telephone_event: Option<u8>,
@@ -365,13 +381,21 @@ pub fn negotiate(
 /// What to write into an SDP body for our side of an audio session.
 #[derive(Debug, Clone)]
 pub struct LocalAudio {
+    /// `o=` session id.
     pub session_id: u64,
+    /// `o=` session version; raise it when the description changes (RFC 3264 section 8).
     pub session_version: u64,
+    /// Our address, written in the `o=` and `c=` lines.
     pub addr: IpAddr,
+    /// Our RTP port, written in the `m=` line.
     pub port: u16,
+    /// Codecs to list, in order of preference.
     pub codecs: Vec<Codec>,
+    /// Payload type to list for telephone-event/8000 (events 0-16), if any.
     pub telephone_event: Option<u8>,
+    /// Our media direction.
     pub direction: Direction,
+    /// Packetisation time in ms, written as `a=ptime`.
     pub ptime: u16,
 }
 

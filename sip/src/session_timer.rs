@@ -11,7 +11,9 @@ use std::time::Duration;
 /// Which side refreshes the session (RFC 4028 4, the `refresher` parameter).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refresher {
+    /// The caller (user agent client) refreshes.
     Uac,
+    /// The callee (user agent server) refreshes.
     Uas,
 }
 
@@ -27,7 +29,9 @@ impl Refresher {
 /// A `Session-Expires` header value: `delta-seconds [;refresher=uac|uas]` (RFC 4028 4).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionExpires {
+    /// The session interval in seconds.
     pub secs: u32,
+    /// Who refreshes, when the header says.
     pub refresher: Option<Refresher>,
 }
 
@@ -75,14 +79,18 @@ pub fn lists_timer(value: &str) -> bool {
 /// What this node wants: the interval it asks for and the shortest it accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimerPolicy {
+    /// The session interval we ask for, in seconds.
     pub interval: u32,
+    /// The shortest interval we accept, in seconds (our `Min-SE`, RFC 4028 5).
     pub min: u32,
 }
 
 /// A call's session timer as it runs: the interval and whether this side refreshes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionTimer {
+    /// The negotiated session interval.
     pub interval: Duration,
+    /// Whether this side is the refresher.
     pub we_refresh: bool,
 }
 
@@ -103,12 +111,18 @@ impl SessionTimer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UasDecision {
     /// The asked interval is shorter than we accept: answer 422 with this `Min-SE`.
-    TooSmall { min_se: u32 },
+    TooSmall {
+        /// The shortest interval we accept, in seconds.
+        min_se: u32,
+    },
     /// Run this timer; the 2xx carries `Session-Expires` (and `Require: timer` when the
     /// caller supports it).
     Run {
+        /// The timer this side runs.
         timer: SessionTimer,
+        /// The `Session-Expires` value for the 2xx, naming the refresher.
         response: SessionExpires,
+        /// Whether the 2xx carries `Require: timer`.
         require: bool,
     },
 }

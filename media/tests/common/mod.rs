@@ -14,27 +14,27 @@ use str0m::{Candidate, Event, Input, Output, Rtc};
 use switchboard_media::webrtc::{self, Endpoint, LegEvent, LegId};
 
 /// The endpoint's announced address in tests.
-pub const SERVER: &str = "10.0.0.1:3478";
+pub(crate) const SERVER: &str = "10.0.0.1:3478";
 
 /// A browser: a str0m peer offering audio (PCMU and PCMA).
-pub struct Browser {
-    pub rtc: Rtc,
-    pub addr: SocketAddr,
-    pub mid: Mid,
-    pub leg: Option<LegId>,
-    pub received: u64,
-    pub connected: bool,
-    pub deadline: Instant,
+pub(crate) struct Browser {
+    pub(crate) rtc: Rtc,
+    pub(crate) addr: SocketAddr,
+    pub(crate) mid: Mid,
+    pub(crate) leg: Option<LegId>,
+    pub(crate) received: u64,
+    pub(crate) connected: bool,
+    pub(crate) deadline: Instant,
     ts: u32,
     /// Prefers Opus (encodes what it sends with this).
     opus: Option<switchboard_media::opus::Transcoder>,
     /// Codecs of the media it received.
-    pub codecs: Vec<Codec>,
+    pub(crate) codecs: Vec<Codec>,
 }
 
 impl Browser {
     /// A browser at `addr` that has sent its offer to `endpoint`.
-    pub fn connect(endpoint: &mut Endpoint, now: Instant, addr: SocketAddr) -> Browser {
+    pub(crate) fn connect(endpoint: &mut Endpoint, now: Instant, addr: SocketAddr) -> Browser {
         let (mut browser, offer, pending) = Browser::offer(now, addr);
         let (leg, answer) = endpoint
             .accept_offer(now, None, &offer)
@@ -44,12 +44,12 @@ impl Browser {
     }
 
     /// A browser at `addr` with its offer, not yet sent.
-    pub fn offer(now: Instant, addr: SocketAddr) -> (Browser, String, SdpPendingOffer) {
+    pub(crate) fn offer(now: Instant, addr: SocketAddr) -> (Browser, String, SdpPendingOffer) {
         Browser::offer_with(now, addr, false)
     }
 
     /// A browser at `addr` with its offer; with `opus`, it prefers Opus (G.711 after it).
-    pub fn offer_with(
+    pub(crate) fn offer_with(
         now: Instant,
         addr: SocketAddr,
         opus: bool,
@@ -82,7 +82,7 @@ impl Browser {
     }
 
     /// The endpoint's answer arrived.
-    pub fn accept(&mut self, leg: LegId, answer: &str, pending: SdpPendingOffer) {
+    pub(crate) fn accept(&mut self, leg: LegId, answer: &str, pending: SdpPendingOffer) {
         let answer = SdpAnswer::from_sdp_string(answer).expect("answer parses");
         self.rtc
             .sdp_api()
@@ -92,7 +92,7 @@ impl Browser {
     }
 
     /// Send one 20 ms frame: PCMU, or Opus (encoded from the PCMU) when it prefers Opus.
-    pub fn send_frame(&mut self, now: Instant, payload: &[u8]) {
+    pub(crate) fn send_frame(&mut self, now: Instant, payload: &[u8]) {
         let Some(writer) = self.rtc.writer(self.mid) else {
             return;
         };
@@ -104,7 +104,7 @@ impl Browser {
         let Some(pt) = writer
             .payload_params()
             .find(|p| p.spec().codec == codec)
-            .map(|p| p.pt())
+            .map(str0m::format::PayloadParams::pt)
         else {
             return;
         };
@@ -124,14 +124,14 @@ impl Browser {
     }
 
     /// Drain the browser's output: datagrams to the endpoint, events counted.
-    pub fn drain(&mut self, now: Instant, endpoint: &mut Endpoint) {
+    pub(crate) fn drain(&mut self, now: Instant, endpoint: &mut Endpoint) {
         for datagram in self.drain_datagrams() {
             endpoint.receive(now, self.addr, &datagram);
         }
     }
 
     /// Drain the browser's output, returning the datagrams it sends.
-    pub fn drain_datagrams(&mut self) -> Vec<Vec<u8>> {
+    pub(crate) fn drain_datagrams(&mut self) -> Vec<Vec<u8>> {
         let mut out = Vec::new();
         loop {
             match self.rtc.poll_output().expect("browser output") {
@@ -154,7 +154,7 @@ impl Browser {
     }
 
     /// A datagram from the endpoint.
-    pub fn receive(&mut self, now: Instant, data: &[u8]) {
+    pub(crate) fn receive(&mut self, now: Instant, data: &[u8]) {
         let server: SocketAddr = SERVER.parse().expect("addr");
         if let Ok(r) = Receive::new(Protocol::Udp, server, self.addr, data) {
             let _ = self.rtc.handle_input(Input::Receive(now, r));
@@ -163,7 +163,7 @@ impl Browser {
 }
 
 /// Deliver the endpoint's output to the browsers (by address); returns its events.
-pub fn pump(
+pub(crate) fn pump(
     endpoint: &mut Endpoint,
     browsers: &mut [Browser],
     now: Instant,
@@ -193,7 +193,7 @@ pub fn pump(
 }
 
 /// Run the clock from `from` for `span` in 1 ms steps, feeding timeouts; returns events.
-pub fn run(
+pub(crate) fn run(
     endpoint: &mut Endpoint,
     browsers: &mut [Browser],
     from: Instant,

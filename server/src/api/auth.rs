@@ -108,7 +108,10 @@ async fn login(
     let address_key = addr.map(|a| a.to_string()).unwrap_or_default();
     {
         let now = Instant::now();
-        let mut limits = state.login_limits.lock().unwrap_or_else(|p| p.into_inner());
+        let mut limits = state
+            .login_limits
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let refused = limits
             .per_address
             .check(now, &address_key)
@@ -140,7 +143,10 @@ async fn login(
                 Some(_) if !matches => "wrong password",
                 Some(_) => "account disabled",
             };
-            let mut limits = state.login_limits.lock().unwrap_or_else(|p| p.into_inner());
+            let mut limits = state
+                .login_limits
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
             limits.per_account.hit(Instant::now(), &account_key);
             metrics::counter!("login_failures_total").increment(1);
             return Err(ApiError::unauthorized(format!(
@@ -151,7 +157,7 @@ async fn login(
     state
         .login_limits
         .lock()
-        .unwrap_or_else(|p| p.into_inner())
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
         .per_account
         .clear(&account_key);
 

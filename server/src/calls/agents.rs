@@ -103,7 +103,9 @@ impl Agents {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // The board's methods do not panic on any input; a panic while holding the lock would
         // be a bug, and the board stays usable after it.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Run `f` on the board, then carry out what it asks, under the same lock so effects keep

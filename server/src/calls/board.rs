@@ -24,13 +24,16 @@ use crate::store::TenantId;
 
 /// How long a consulted colleague's desk rings before the consultation (or blind transfer)
 /// is given up and the call is the agent's again.
-pub const CONSULT_RING: Duration = Duration::from_secs(30);
+pub(crate) const CONSULT_RING: Duration = Duration::from_secs(30);
 
 /// An agent's step in an attended transfer, once the consulted agent has answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TransferStep {
+    /// All three hear each other.
     Conference,
+    /// The consulted agent takes the call; the agent is free.
     Transfer,
+    /// Back to the caller: the consulted agent leaves (or a ringing transfer stops).
     Cancel,
 }
 
@@ -38,7 +41,9 @@ pub enum TransferStep {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DeskError {
+    /// Why, for programs.
     pub code: ErrorCode,
+    /// Why, for people.
     pub message: String,
 }
 
@@ -60,7 +65,7 @@ fn refused(code: ErrorCode, message: impl Into<String>) -> DeskError {
 
 /// What the board asks its driver to do, in order.
 #[derive(Debug)]
-pub enum Effect {
+pub(crate) enum Effect {
     /// Send a message to the user's desk, if it is connected.
     Tell { user: Uuid, message: ServerMessage },
     /// A command to the bridge of a connected (or waiting) call.
@@ -205,17 +210,17 @@ impl Slot {
 
 /// A call to ring on a desk, as the board takes it.
 #[derive(Debug)]
-pub struct Offer {
-    pub call: Uuid,
-    pub tenant: TenantId,
-    pub agent: Uuid,
-    pub from: String,
-    pub to: String,
-    pub details: OfferDetails,
+pub(crate) struct Offer {
+    pub(crate) call: Uuid,
+    pub(crate) tenant: TenantId,
+    pub(crate) agent: Uuid,
+    pub(crate) from: String,
+    pub(crate) to: String,
+    pub(crate) details: OfferDetails,
     /// Someone (a router, a flow) hears the agent's answer or refusal.
-    pub reported: bool,
+    pub(crate) reported: bool,
     /// The router offered it (so the router knows the agent is on it).
-    pub by_router: bool,
+    pub(crate) by_router: bool,
 }
 
 /// A supervisor's mode as the desk shows it.
@@ -302,7 +307,7 @@ enum Timer {
 
 /// Every desk and every call that reaches a desk on this node.
 #[derive(Debug, Default)]
-pub struct Board {
+pub(crate) struct Board {
     desks: HashMap<Uuid, Desk>,
     calls: HashMap<Uuid, Slot>,
     /// Answered calls that wait in a queue for an agent: their bridges play music.
@@ -313,17 +318,17 @@ pub struct Board {
 
 impl Board {
     /// The next effect to carry out.
-    pub fn poll_effect(&mut self) -> Option<Effect> {
+    pub(crate) fn poll_effect(&mut self) -> Option<Effect> {
         self.out.pop_front()
     }
 
     /// When [`Board::handle_timeout`] must be called next, if ever.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    pub(crate) fn poll_timeout(&self) -> Option<Instant> {
         self.timers.first().map(|(at, _)| *at)
     }
 
     /// Let time pass to `now`.
-    pub fn handle_timeout(&mut self, now: Instant) {
+    pub(crate) fn handle_timeout(&mut self, now: Instant) {
         while let Some(&(at, timer)) = self.timers.first() {
             if at > now {
                 break;
@@ -345,7 +350,7 @@ impl Board {
 
     /// A page of `user` connected (a second one takes over from the first). It is told where
     /// the desk is: its live call, its monitoring.
-    pub fn connect(&mut self, user: Uuid, tenant: TenantId) {
+    pub(crate) fn connect(&mut self, user: Uuid, tenant: TenantId) {
         let desk = self.desks.entry(user).or_insert_with(|| Desk {
             tenant,
             connected: false,
@@ -376,7 +381,7 @@ impl Board {
     }
 
     /// The page of `user` went away. The media leg and any call stay: it may be reloading.
-    pub fn disconnect(&mut self, user: Uuid) {
+    pub(crate) fn disconnect(&mut self, user: Uuid) {
         if let Some(desk) = self.desks.get_mut(&user) {
             desk.connected = false;
             phone_changed(&mut self.out, desk, user);
@@ -384,17 +389,17 @@ impl Board {
     }
 
     /// Whether a call offered to `user` now would ring on their desk.
-    pub fn can_ring(&self, user: Uuid) -> bool {
+    pub(crate) fn can_ring(&self, user: Uuid) -> bool {
         self.desks.get(&user).is_some_and(Desk::can_ring)
     }
 
     /// The leg `user`'s desk has now, if any.
-    pub fn leg(&self, user: Uuid) -> Option<LegId> {
+    pub(crate) fn leg(&self, user: Uuid) -> Option<LegId> {
         self.desks.get(&user).and_then(|d| d.leg)
     }
 
     /// `user`'s desk negotiated a new media leg (it connects later).
-    pub fn new_leg(&mut self, user: Uuid, leg: LegId) {
+    pub(crate) fn new_leg(&mut self, user: Uuid, leg: LegId) {
         if let Some(desk) = self.desks.get_mut(&user) {
             desk.leg = Some(leg);
             desk.laws.clear();
@@ -404,7 +409,7 @@ impl Board {
 
     /// `user`'s leg connected, accepting `laws`: a live call is re-attached to it (after a
     /// reload or an ICE restart on a new leg), and so is a supervisor's monitoring.
-    pub fn leg_connected(&mut self, user: Uuid, leg: LegId, laws: Vec<Law>) {
+    pub(crate) fn leg_connected(&mut self, user: Uuid, leg: LegId, laws: Vec<Law>) {
         let Some(desk) = self.desks.get_mut(&user).filter(|d| d.leg == Some(leg)) else {
             return;
         };
@@ -446,7 +451,7 @@ impl Board {
     }
 
     /// Quality figures of `user`'s leg: shown on the desk, kept by the call's bridge.
-    pub fn leg_quality(&mut self, user: Uuid, quality: LegQuality) {
+    pub(crate) fn leg_quality(&mut self, user: Uuid, quality: LegQuality) {
         let Some(desk) = self.desks.get(&user) else {
             return;
         };
@@ -469,7 +474,7 @@ impl Board {
     }
 
     /// `user`'s leg closed: the call's bridge loses its agent until a new leg connects.
-    pub fn leg_closed(&mut self, user: Uuid, leg: LegId) {
+    pub(crate) fn leg_closed(&mut self, user: Uuid, leg: LegId) {
         let Some(desk) = self.desks.get_mut(&user).filter(|d| d.leg == Some(leg)) else {
             return;
         };
@@ -494,7 +499,7 @@ impl Board {
     /// Ring a desk with a call. Refused when the desk is not connected with a live media
     /// session, or is on another call. A call that is offered and still rings may ring more
     /// desks (a ring-all queue); any other rings one desk at a time.
-    pub fn ring(&mut self, offer: Offer) -> Result<(), RingRefused> {
+    pub(crate) fn ring(&mut self, offer: Offer) -> Result<(), RingRefused> {
         let id = offer.call;
         let ring_all = match self.calls.get(&id) {
             Some(slot) if offer.reported && slot.reported && !slot.bridged => true,
@@ -544,7 +549,7 @@ impl Board {
     }
 
     /// The router took its offer back (it rang out): the desk stops ringing.
-    pub fn withdraw(&mut self, id: Uuid, agent: Uuid) {
+    pub(crate) fn withdraw(&mut self, id: Uuid, agent: Uuid) {
         let ringing = self
             .calls
             .get(&id)
@@ -622,7 +627,7 @@ impl Board {
     }
 
     /// The agent accepts the call they are offered (or the consultation they are asked to).
-    pub fn accept(&mut self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+    pub(crate) fn accept(&mut self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
         if self
             .calls
             .get(&id)
@@ -674,7 +679,7 @@ impl Board {
 
     /// The agent refuses an offered call, or hangs up a connected one. A consulted agent
     /// leaves the consultation instead.
-    pub fn hang_up(&mut self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+    pub(crate) fn hang_up(&mut self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
         if self
             .calls
             .get(&id)
@@ -707,7 +712,12 @@ impl Board {
     }
 
     /// A command from the agent for their connected call's media.
-    pub fn control(&mut self, user: Uuid, id: Uuid, cmd: BridgeCmd) -> Result<(), DeskError> {
+    pub(crate) fn control(
+        &mut self,
+        user: Uuid,
+        id: Uuid,
+        cmd: BridgeCmd,
+    ) -> Result<(), DeskError> {
         let slot = self.own_slot(user, id)?;
         if !slot.bridged {
             return Err(refused(
@@ -724,7 +734,7 @@ impl Board {
     /// hears music at once and `other` takes the call when they answer (a blind transfer to
     /// an agent); the agent keeps the call, on hold, until then, so a refusal or an offer
     /// that rings out (after [`CONSULT_RING`]) gives it back to them.
-    pub fn consult(
+    pub(crate) fn consult(
         &mut self,
         now: Instant,
         user: Uuid,
@@ -915,7 +925,7 @@ impl Board {
     /// The agent's step in an attended transfer, once the consulted agent has answered:
     /// `Conference` (all three), `Transfer` (the consulted agent takes the call) or
     /// `Cancel` (back to the caller; it also cancels a transfer that still rings).
-    pub fn transfer_step(
+    pub(crate) fn transfer_step(
         &mut self,
         user: Uuid,
         id: Uuid,
@@ -990,7 +1000,7 @@ impl Board {
     /// Blind transfer to a queue, step 1: the agent lets go of their connected call, which
     /// goes back on hold (music) and waits for the next agent. The caller stays connected.
     /// The router is told next.
-    pub fn release(&mut self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
+    pub(crate) fn release(&mut self, user: Uuid, id: Uuid) -> Result<(), DeskError> {
         let slot = self.own_connected(user, id)?;
         if !slot.reported || slot.details.queue_id.is_none() {
             // A direct line's call, or one a flow sent to this agent, has no queue to go
@@ -1030,7 +1040,7 @@ impl Board {
     /// The agent dials out: their desk holds call `id` while it rings at the far end, and
     /// joins its bridge when it is answered. Refused when the desk has no media session or
     /// another call.
-    pub fn dialing(
+    pub(crate) fn dialing(
         &mut self,
         id: Uuid,
         tenant: TenantId,
@@ -1063,7 +1073,7 @@ impl Board {
     /// `outside` (placed next through the trunk) rings `to`. When it answers, the two calls
     /// are patched together and the agent is free; when it fails or the agent cancels, the
     /// caller is the agent's again.
-    pub fn transfer_out(
+    pub(crate) fn transfer_out(
         &mut self,
         user: Uuid,
         id: Uuid,
@@ -1156,7 +1166,7 @@ impl Board {
     }
 
     /// A supervisor starts, changes or stops (`None`) monitoring a call of their tenant.
-    pub fn monitor(
+    pub(crate) fn monitor(
         &mut self,
         user: Uuid,
         tenant: TenantId,
@@ -1228,7 +1238,7 @@ impl Board {
     /// Call `id` is connected and its bridge takes commands: the agent's leg is attached. A
     /// call the board does not hold is a queued call, whose bridge waits for the agent who
     /// accepts it; the outside call of a transfer is patched to the caller.
-    pub fn bridged(&mut self, id: Uuid) {
+    pub(crate) fn bridged(&mut self, id: Uuid) {
         let Some(slot) = self.calls.get_mut(&id) else {
             self.waiting.insert(id);
             return;
@@ -1253,7 +1263,7 @@ impl Board {
 
     /// Call `id` ended: free the agent and any supervisor; a call patched to it or ringing
     /// for its transfer ends too.
-    pub fn ended(&mut self, id: Uuid) {
+    pub(crate) fn ended(&mut self, id: Uuid) {
         self.waiting.remove(&id);
         self.out.push_back(Effect::Forget { call: id });
         let Some(slot) = self.calls.remove(&id) else {
@@ -1298,7 +1308,7 @@ impl Board {
 
     /// Check every invariant; `Err` names the first broken one. For tests.
     #[cfg(test)]
-    pub fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self) -> Result<(), String> {
         for (user, desk) in &self.desks {
             if let Some(call) = desk.call {
                 let Some(slot) = self.calls.get(&call) else {
@@ -1332,7 +1342,7 @@ impl Board {
 
     /// Calls the board holds.
     #[cfg(test)]
-    pub fn calls(&self) -> usize {
+    pub(crate) fn calls(&self) -> usize {
         self.calls.len() + self.waiting.len()
     }
 }

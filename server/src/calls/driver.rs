@@ -131,7 +131,7 @@ pub(super) async fn drive(
                                 start_flow(&edge, &mut call, &leg, &mut journey, flow).await;
                             }
                             Destination::Blocked => {
-                                farewell(&edge, &mut call, &leg, &mut journey, "blocked")
+                                farewell(&edge, &mut call, &leg, &mut journey, "blocked");
                             }
                             _ => {}
                         }
@@ -235,9 +235,8 @@ async fn answered(
     result: Option<InviteAsyncResult>,
 ) {
     let now = Instant::now();
-    let response = match result {
-        Some(Ok((_, Some(r)))) => r,
-        _ => return call.handle(now, Event::Failed(500)),
+    let Some(Ok((_, Some(response)))) = result else {
+        return call.handle(now, Event::Failed(500));
     };
     if response.status_code != StatusCode::OK {
         return call.handle(now, Event::Rejected(response.status_code.code()));
@@ -411,7 +410,7 @@ fn quality(outcome: &MediaOutcome) -> serde_json::Value {
         "mos": mos(loss, outcome.jitter_ms),
         "remote_loss": outcome.remote.map(|r| r.fraction_lost),
         "remote_jitter_ms": outcome.remote.map(|r| (r.jitter_ms * 10.0).round() / 10.0),
-        "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(|r| r.round()),
+        "rtt_ms": outcome.remote.and_then(|r| r.rtt_ms).map(f64::round),
         "agent": outcome.agent_quality.map(|q| json!({
             "codec": q.codec,
             "packets_received": q.packets_received,

@@ -234,15 +234,12 @@ async fn handle_invite(edge: Arc<Edge>, tx: Transaction) {
         tracing::warn!(tenant_id = %tenant, "concurrent-call quota reached");
         return refuse(tx, StatusCode::ServiceUnavailable, "quota").await;
     }
-    let offer = match std::str::from_utf8(&req.body)
-        .map_err(|_| ())
-        .and_then(|b| SessionDescription::parse(b).map_err(|_| ()))
-    {
-        Ok(o) => o,
-        Err(()) => {
-            close_record(&edge.store, tenant, call_id, &reject("rejected", 488)).await;
-            return refuse(tx, StatusCode::NotAcceptableHere, "bad_sdp").await;
-        }
+    let Some(offer) = std::str::from_utf8(&req.body)
+        .ok()
+        .and_then(|b| SessionDescription::parse(b).ok())
+    else {
+        close_record(&edge.store, tenant, call_id, &reject("rejected", 488)).await;
+        return refuse(tx, StatusCode::NotAcceptableHere, "bad_sdp").await;
     };
     let session = match sdp::negotiate(&offer, &AudioPolicy::default()) {
         Ok(s) => s,

@@ -195,7 +195,7 @@ pub(super) async fn run_ivr(
                 match route {
                     Route::Queue { queue, priority } => match Uuid::parse_str(&queue) {
                         Ok(queue) => {
-                            enqueue(edge, leg, journey, queue, priority, Some(inputs)).await
+                            enqueue(edge, leg, journey, queue, priority, Some(inputs)).await;
                         }
                         Err(_) => call.handle(now, Event::LocalHangup),
                     },

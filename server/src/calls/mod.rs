@@ -1,7 +1,8 @@
 //! The call controller: the only owner of a call, from an INVITE or a dial to its closed
-//! record. Each call runs in its own task ([`driver`]) on the sans-IO call machine of
-//! `switchboard-sip`; inbound INVITEs are admitted in [`inbound`], outbound calls placed by
-//! [`outbound`]. Below it, and knowing nothing of calls: the SIP stack ([`crate::telephony`]),
+//! record. Each call runs in its own task (`driver`) on the sans-IO call machine of
+//! `switchboard-sip`, with its journey (`journey`: IVR, queue, the desk a flow rings);
+//! inbound INVITEs are admitted in `inbound`, outbound calls placed by [`outbound`]. The
+//! agents' side of calls is the sans-IO board (`board`) driven by [`Agents`]. Below it, and knowing nothing of calls: the SIP stack ([`crate::telephony`]),
 //! the media ([`crate::media`]), the desks ([`crate::desks`]) and the routers
 //! ([`crate::routing`]).
 
@@ -31,7 +32,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 pub use agents::Agents;
-pub use board::{CONSULT_RING, DeskError, TransferStep};
+pub use board::{DeskError, TransferStep};
 pub use outbound::{CallControl, DialError, DialRequest};
 
 use crate::media::prompts::Prompts;

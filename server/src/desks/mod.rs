@@ -42,7 +42,9 @@ impl Desks {
     fn lock(&self) -> std::sync::MutexGuard<'_, Registry> {
         // Every update under this lock is a single insert or remove: a panic elsewhere leaves
         // the maps consistent.
-        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+        self.inner
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// A page of `user` connected; returns its connection number. An earlier page of the

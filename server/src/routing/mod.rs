@@ -129,12 +129,15 @@ impl Routing {
     fn running(&self, tenant: TenantId) -> bool {
         self.tenants
             .lock()
-            .unwrap_or_else(|e| e.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
             .contains_key(&tenant)
     }
 
     fn send(&self, tenant: TenantId, command: Command) {
-        let mut tenants = self.tenants.lock().unwrap_or_else(|e| e.into_inner());
+        let mut tenants = self
+            .tenants
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         let tx = tenants.entry(tenant).or_insert_with(|| {
             let (tx, rx) = mpsc::unbounded_channel();
             let task = Task::new(tenant, self.store.clone(), self.desks.clone(), tx.clone());

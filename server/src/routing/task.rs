@@ -10,7 +10,7 @@ use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use switchboard_acd::{
     AgentId, AgentState, CallId, CallOutcome, Decision, NotReadyReason, Overflow, QueueConfig,
-    QueueId, QueueStats, Router, Strategy,
+    QueueId, QueueStats, Router, RouterError, Strategy,
 };
 use switchboard_proto::{AgentStatus, Live, LiveAgent, LiveCall, ServerMessage};
 use tokio::sync::mpsc::{self, UnboundedSender};
@@ -325,12 +325,14 @@ impl Task {
                 let c = CallId(self.ids.small(call));
                 match self.calls.remove(&call).and_then(|w| w.agent) {
                     Some(agent) => {
-                        let _ = self
+                        let result = self
                             .router
                             .call_ended(now, c, AgentId(self.ids.small(agent)));
+                        noted(self.tenant, "call_ended", result);
                     }
                     None => {
-                        let _ = self.router.caller_left(now, c);
+                        let result = self.router.caller_left(now, c);
+                        noted(self.tenant, "caller_left", result);
                     }
                 }
             }
@@ -338,9 +340,10 @@ impl Task {
                 if !self.logged_in.contains(&agent) {
                     self.login(agent).await;
                 }
-                let _ = self
+                let result = self
                     .router
                     .set_state(now, AgentId(self.ids.small(agent)), state);
+                noted(self.tenant, "set_state", result);
             }
             Command::Report(Report::Answered { call, agent }) => {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
@@ -351,33 +354,41 @@ impl Task {
                     // The record names the agent who took the call.
                     let (store, tenant) = (self.store.clone(), self.tenant);
                     tokio::spawn(async move {
-                        if let Ok(mut db) = store.tenant_tx(tenant).await {
-                            let _ = crate::store::call::assign_agent(&mut db, tenant, call, agent)
-                                .await;
-                            let _ = db.commit().await;
+                        let saved = async {
+                            let mut db = store.tenant_tx(tenant).await?;
+                            crate::store::call::assign_agent(&mut db, tenant, call, agent).await?;
+                            db.commit().await
+                        }
+                        .await;
+                        if let Err(e) = saved {
+                            tracing::error!(error = %e, %call, "naming the call's agent failed");
                         }
                     });
                 }
             }
             Command::Report(Report::Refused { call, agent }) => {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
-                let _ = self.router.refused(now, c, a);
+                let result = self.router.refused(now, c, a);
+                noted(self.tenant, "refused", result);
             }
             Command::DeskBusy { call, agent } => {
                 let (c, a) = (CallId(self.ids.small(call)), AgentId(self.ids.small(agent)));
-                let _ = self.router.desk_busy(now, c, a);
+                let result = self.router.desk_busy(now, c, a);
+                noted(self.tenant, "desk_busy", result);
             }
             Command::Desk(DeskChange::Engaged { agent, on }) => {
                 // An agent the router never had is offered nothing anyway.
                 if self.logged_in.contains(&agent) {
-                    let _ = self.router.engaged(now, AgentId(self.ids.small(agent)), on);
+                    let result = self.router.engaged(now, AgentId(self.ids.small(agent)), on);
+                    noted(self.tenant, "engaged", result);
                 }
             }
             Command::Desk(DeskChange::Phone { agent, can_ring }) => {
                 if self.logged_in.contains(&agent) {
-                    let _ = self
+                    let result = self
                         .router
                         .phone(now, AgentId(self.ids.small(agent)), can_ring);
+                    noted(self.tenant, "phone", result);
                 }
             }
             Command::Desk(DeskChange::HandedOver { call, from, to }) => {
@@ -385,17 +396,19 @@ impl Task {
             }
             Command::ExtendWrapUp { agent, more } => {
                 if self.logged_in.contains(&agent) {
-                    let _ = self
-                        .router
-                        .extend_wrap_up(now, AgentId(self.ids.small(agent)), more);
+                    let result =
+                        self.router
+                            .extend_wrap_up(now, AgentId(self.ids.small(agent)), more);
+                    noted(self.tenant, "extend_wrap_up", result);
                 }
             }
             Command::Transfer { call, agent, queue } => self.transfer(now, call, agent, queue),
             Command::Disconnected { agent } => {
                 if self.logged_in.contains(&agent) {
-                    let _ = self
+                    let result = self
                         .router
                         .disconnected(now, AgentId(self.ids.small(agent)));
+                    noted(self.tenant, "disconnected", result);
                 }
             }
             Command::Live { queue, reply } => {
@@ -434,7 +447,8 @@ impl Task {
         };
         if !moved {
             // Out of the router: the agent who had it is done with it.
-            let _ = self.router.call_ended(now, c, a);
+            let result = self.router.call_ended(now, c, a);
+            noted(self.tenant, "call_ended", result);
         }
         if let Some(w) = self.calls.get_mut(&call) {
             w.agent = to.filter(|_| moved);
@@ -718,5 +732,13 @@ fn status(state: &AgentState) -> AgentStatus {
         AgentState::WrapUp => AgentStatus::WrapUp,
         AgentState::NotReady(_) => AgentStatus::NotReady,
         AgentState::Busy => AgentStatus::Busy,
+    }
+}
+
+/// A report the router refused: a race the router resolves by itself (a late answer after the
+/// caller left, an offer already taken back), not an error. Kept in the debug log.
+fn noted(tenant: TenantId, what: &'static str, result: Result<(), RouterError>) {
+    if let Err(e) = result {
+        tracing::debug!(tenant_id = %tenant, what, error = %e, "the router refused a report");
     }
 }

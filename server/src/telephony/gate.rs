@@ -49,7 +49,10 @@ impl TransportEventInspector for Gate {
             if let Ok(addr) = from.get_socketaddr() {
                 let key = addr.ip().to_string();
                 let now = std::time::Instant::now();
-                let mut limiter = self.per_source.lock().unwrap_or_else(|p| p.into_inner());
+                let mut limiter = self
+                    .per_source
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
                 if limiter.check(now, &key).is_err() {
                     metrics::counter!("sip_requests_dropped_total", "reason" => "rate_limited")
                         .increment(1);

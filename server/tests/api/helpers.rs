@@ -13,21 +13,21 @@ use switchboard::store::{Store, TenantId};
 use switchboard::{Application, Settings, demo};
 use uuid::Uuid;
 
-pub const PASSWORD: &str = demo::DEMO_PASSWORD;
+pub(crate) const PASSWORD: &str = demo::DEMO_PASSWORD;
 /// The signing key the test servers use, so tests can forge tokens with the right key.
-pub const JWT_SECRET: &str = "test-signing-key-0123456789abcdef";
+pub(crate) const JWT_SECRET: &str = "test-signing-key-0123456789abcdef";
 
-pub struct TestApp {
-    pub base: String,
+pub(crate) struct TestApp {
+    pub(crate) base: String,
     /// Where the SIP edge listens (UDP and TCP); the SIP tests call it.
     #[allow(dead_code)]
-    pub sip: std::net::SocketAddr,
-    pub client: reqwest::Client,
-    pub store: Store,
+    pub(crate) sip: std::net::SocketAddr,
+    pub(crate) client: reqwest::Client,
+    pub(crate) store: Store,
 }
 
 /// The PostgreSQL server tests create their databases on.
-pub fn server_url() -> String {
+pub(crate) fn server_url() -> String {
     std::env::var("TEST_DATABASE_URL")
         .or_else(|_| std::env::var("DATABASE_URL"))
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
@@ -64,12 +64,12 @@ async fn sweep_old_databases(admin: &mut PgConnection) {
     }
 }
 
-pub async fn spawn_app() -> TestApp {
+pub(crate) async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
 /// Build a server on a fresh database; `configure` may adjust the settings first.
-pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
+pub(crate) async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
     let server = PgConnectOptions::from_str(&server_url()).expect("valid test database URL");
     let mut admin = server
         .connect()
@@ -125,18 +125,23 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     /// Sign in; panics unless it succeeds. `tenant` is `None` for the platform admin.
-    pub async fn login(&self, tenant: Option<&str>, email: &str) -> Value {
+    pub(crate) async fn login(&self, tenant: Option<&str>, email: &str) -> Value {
         let resp = self.try_login(tenant, email, PASSWORD).await;
         assert_eq!(resp.status(), StatusCode::OK, "login {email}");
         resp.json().await.expect("token json")
     }
 
-    pub async fn try_login(&self, tenant: Option<&str>, email: &str, password: &str) -> Response {
+    pub(crate) async fn try_login(
+        &self,
+        tenant: Option<&str>,
+        email: &str,
+        password: &str,
+    ) -> Response {
         let mut body = json!({ "email": email, "password": password });
         if let Some(t) = tenant {
             body["tenant"] = json!(t);
@@ -150,7 +155,7 @@ impl TestApp {
     }
 
     /// The access token of a demo user, e.g. `token("acme", "admin")`.
-    pub async fn token(&self, tenant: &str, who: &str) -> String {
+    pub(crate) async fn token(&self, tenant: &str, who: &str) -> String {
         let tokens = self
             .login(Some(tenant), &format!("{who}@{tenant}.example"))
             .await;
@@ -160,7 +165,7 @@ impl TestApp {
             .to_owned()
     }
 
-    pub async fn platform_token(&self) -> String {
+    pub(crate) async fn platform_token(&self) -> String {
         let tokens = self.login(None, demo::PLATFORM_ADMIN).await;
         tokens["access_token"]
             .as_str()
@@ -169,7 +174,7 @@ impl TestApp {
     }
 
     /// An authenticated request with an optional JSON body.
-    pub async fn call(
+    pub(crate) async fn call(
         &self,
         method: Method,
         path: &str,
@@ -186,14 +191,14 @@ impl TestApp {
         req.send().await.expect("request")
     }
 
-    pub async fn get_json(&self, path: &str, token: &str) -> (StatusCode, Value) {
+    pub(crate) async fn get_json(&self, path: &str, token: &str) -> (StatusCode, Value) {
         let resp = self.call(Method::GET, path, token, None).await;
         let status = resp.status();
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     /// A user's id by email, as the tenant's admin sees it.
-    pub async fn user_id(&self, tenant: &str, email: &str) -> String {
+    pub(crate) async fn user_id(&self, tenant: &str, email: &str) -> String {
         let admin = self.token(tenant, "admin").await;
         let (_, users) = self.get_json("/api/v1/users", &admin).await;
         users["items"]
@@ -208,7 +213,7 @@ impl TestApp {
 
     /// A tenant's id by slug, read directly in platform scope.
     /// The id of one of the tenant's queues, by name.
-    pub async fn queue_id(&self, token: &str, name: &str) -> String {
+    pub(crate) async fn queue_id(&self, token: &str, name: &str) -> String {
         let (_, queues) = self.get_json("/api/v1/queues", token).await;
         queues
             .as_array()
@@ -220,7 +225,7 @@ impl TestApp {
             .to_owned()
     }
 
-    pub async fn tenant_id(&self, slug: &str) -> TenantId {
+    pub(crate) async fn tenant_id(&self, slug: &str) -> TenantId {
         let mut ptx = self.store.platform_tx().await.expect("platform tx");
         let (id, _) = switchboard::store::tenant::find_by_slug(&mut ptx, slug)
             .await
@@ -230,7 +235,7 @@ impl TestApp {
     }
 
     /// Create a contact as `token`'s user and return its JSON.
-    pub async fn create_contact(&self, token: &str, body: Value) -> Value {
+    pub(crate) async fn create_contact(&self, token: &str, body: Value) -> Value {
         let resp = self
             .call(Method::POST, "/api/v1/contacts", token, Some(body))
             .await;
@@ -240,7 +245,7 @@ impl TestApp {
 }
 
 /// Assert a problem+json response with `status` and `code`; returns the body.
-pub async fn assert_problem(resp: Response, status: StatusCode, code: &str) -> Value {
+pub(crate) async fn assert_problem(resp: Response, status: StatusCode, code: &str) -> Value {
     assert_eq!(resp.status(), status, "status for expected code {code}");
     let ct = resp
         .headers()
@@ -256,7 +261,7 @@ pub async fn assert_problem(resp: Response, status: StatusCode, code: &str) -> V
 }
 
 /// The `field` of each entry of a problem's `errors`, in order.
-pub fn problem_fields(problem: &Value) -> Vec<&str> {
+pub(crate) fn problem_fields(problem: &Value) -> Vec<&str> {
     problem["errors"]
         .as_array()
         .map(|errors| errors.iter().filter_map(|e| e["field"].as_str()).collect())
