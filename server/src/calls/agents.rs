@@ -159,7 +159,12 @@ impl Agents {
                     call,
                     agent,
                 } => {
-                    tokio::spawn(assign_agent(self.store.clone(), tenant, call, agent));
+                    tokio::spawn(crate::store::call::name_agent(
+                        self.store.clone(),
+                        tenant,
+                        call,
+                        agent,
+                    ));
                 }
                 Effect::Forget { call } => {
                     wiring.events.remove(&call);
@@ -415,18 +420,5 @@ impl DeskLink for Agents {
 
     fn can_ring(&self, user: Uuid) -> bool {
         Agents::can_ring(self, user)
-    }
-}
-
-/// Name the agent who has a call now on its record.
-async fn assign_agent(store: Store, tenant: TenantId, call: Uuid, agent: Uuid) {
-    let saved = async {
-        let mut db = store.tenant_tx(tenant).await?;
-        crate::store::call::assign_agent(&mut db, tenant, call, agent).await?;
-        db.commit().await
-    }
-    .await;
-    if let Err(e) = saved {
-        tracing::error!(error = %e, call_id = %call, "noting a transfer on the record failed");
     }
 }

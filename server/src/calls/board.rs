@@ -596,17 +596,23 @@ impl Board {
             .ok_or_else(|| refused(ErrorCode::NoSuchCall, "no such call on this desk"))
     }
 
-    /// The agent's own connected call with only the caller on it (to send elsewhere).
-    fn own_connected(&self, user: Uuid, id: Uuid) -> Result<&Slot, DeskError> {
+    /// The agent's call, checked as by [`Board::own_slot`], and connected.
+    fn own_bridged(&self, user: Uuid, id: Uuid) -> Result<&Slot, DeskError> {
         let slot = self.own_slot(user, id)?;
-        if slot.agent != user {
-            return Err(refused(ErrorCode::NoSuchCall, "no such call on this desk"));
-        }
         if !slot.bridged {
             return Err(refused(
                 ErrorCode::NotConnected,
                 "the call is not connected yet",
             ));
+        }
+        Ok(slot)
+    }
+
+    /// The agent's own connected call with only the caller on it (to send elsewhere).
+    fn own_connected(&self, user: Uuid, id: Uuid) -> Result<&Slot, DeskError> {
+        let slot = self.own_bridged(user, id)?;
+        if slot.agent != user {
+            return Err(refused(ErrorCode::NoSuchCall, "no such call on this desk"));
         }
         if !slot.is_alone() {
             return Err(refused(ErrorCode::Busy, "someone else is on this call"));
@@ -718,13 +724,7 @@ impl Board {
         id: Uuid,
         cmd: BridgeCmd,
     ) -> Result<(), DeskError> {
-        let slot = self.own_slot(user, id)?;
-        if !slot.bridged {
-            return Err(refused(
-                ErrorCode::NotConnected,
-                "the call is not connected yet",
-            ));
-        }
+        self.own_bridged(user, id)?;
         bridge(&mut self.out, id, cmd);
         Ok(())
     }
@@ -742,13 +742,7 @@ impl Board {
         other: Uuid,
         blind: bool,
     ) -> Result<(), DeskError> {
-        let slot = self.own_slot(user, id)?;
-        if !slot.bridged {
-            return Err(refused(
-                ErrorCode::NotConnected,
-                "the call is not connected yet",
-            ));
-        }
+        let slot = self.own_bridged(user, id)?;
         if !slot.is_alone() {
             return Err(refused(
                 ErrorCode::Busy,

@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use super::Edge;
 use super::journey::{
-    Journey, Notice, enqueue, farewell, give_up, matched_contact, name_agent, notice_arrived,
-    run_ivr, start_flow,
+    Journey, Notice, enqueue, farewell, give_up, matched_contact, notice_arrived, run_ivr,
+    start_flow,
 };
 use super::record::close_record;
 use super::services::{custom_prompt, service_for};
@@ -303,7 +303,7 @@ async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uui
         by_router: false,
     });
     match rung {
-        Ok(()) => name_agent(edge.store.clone(), leg.tenant, leg.id, agent).await,
+        Ok(()) => call::name_agent(edge.store.clone(), leg.tenant, leg.id, agent).await,
         Err(why) => {
             tracing::info!(call_id = %leg.id, %agent, %why, "the agent cannot take the call");
             call.handle(Instant::now(), Event::Refuse(why.sip_code()));

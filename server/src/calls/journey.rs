@@ -22,7 +22,7 @@ use crate::routing::{Arrival, OfferDetails, QueueNotice, Report, Reporter, Ring}
 use crate::store::call;
 use crate::store::contact::{self, ContactFilter};
 use crate::store::document::{self, Kind};
-use crate::store::{PageRequest, TenantId};
+use crate::store::PageRequest;
 
 /// What the lower layers report to a call's driver.
 #[derive(Debug)]
@@ -326,7 +326,12 @@ pub(super) fn ring_from_flow(
                 Instant::now() + Duration::from_secs(edge.media.agent_ring_secs),
             ));
             // The record names the agent the flow rang (their wrap-up needs it).
-            tokio::spawn(name_agent(edge.store.clone(), leg.tenant, leg.id, agent));
+            tokio::spawn(call::name_agent(
+                edge.store.clone(),
+                leg.tenant,
+                leg.id,
+                agent,
+            ));
         }
         Err(why) => {
             tracing::info!(call_id = %leg.id, %agent, %why, "the flow's agent cannot take the call");
@@ -399,24 +404,6 @@ pub(super) fn notice_arrived(
             journey.agent_ringing = None;
             give_up(edge, call, leg, journey);
         }
-    }
-}
-
-/// Name the agent a call is offered to on its record.
-pub(super) async fn name_agent(
-    store: crate::store::Store,
-    tenant: TenantId,
-    id: Uuid,
-    agent: Uuid,
-) {
-    let saved = async {
-        let mut db = store.tenant_tx(tenant).await?;
-        call::assign_agent(&mut db, tenant, id, agent).await?;
-        db.commit().await
-    }
-    .await;
-    if let Err(e) = saved {
-        tracing::error!(error = %e, call_id = %id, "naming the call's agent failed");
     }
 }
 

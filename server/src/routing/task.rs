@@ -352,18 +352,12 @@ impl Task {
                 {
                     w.agent = Some(agent);
                     // The record names the agent who took the call.
-                    let (store, tenant) = (self.store.clone(), self.tenant);
-                    tokio::spawn(async move {
-                        let saved = async {
-                            let mut db = store.tenant_tx(tenant).await?;
-                            crate::store::call::assign_agent(&mut db, tenant, call, agent).await?;
-                            db.commit().await
-                        }
-                        .await;
-                        if let Err(e) = saved {
-                            tracing::error!(error = %e, %call, "naming the call's agent failed");
-                        }
-                    });
+                    tokio::spawn(crate::store::call::name_agent(
+                        self.store.clone(),
+                        self.tenant,
+                        call,
+                        agent,
+                    ));
                 }
             }
             Command::Report(Report::Refused { call, agent }) => {

@@ -219,6 +219,21 @@ pub async fn get(
     .await
 }
 
+/// Name the agent who has call `id` now, in a transaction of its own: for the background
+/// (a call's driver, a router, a transfer must not wait for it). A failure is logged; the
+/// record keeps the agent it had.
+pub async fn name_agent(store: super::Store, tenant: TenantId, id: Uuid, agent: Uuid) {
+    let saved = async {
+        let mut db = store.tenant_tx(tenant).await?;
+        assign_agent(&mut db, tenant, id, agent).await?;
+        db.commit().await
+    }
+    .await;
+    if let Err(e) = saved {
+        tracing::error!(error = %e, call_id = %id, "naming the call's agent failed");
+    }
+}
+
 /// Name the agent a call is offered to.
 pub async fn assign_agent(
     conn: &mut PgConnection,
