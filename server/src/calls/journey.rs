@@ -19,10 +19,10 @@ use super::services::custom_prompt;
 use crate::domain::schedule::{Hours, Schedule};
 use crate::media::rtp::{BridgeCmd, MediaNotice};
 use crate::routing::{Arrival, OfferDetails, QueueNotice, Report, Reporter, Ring};
+use crate::store::PageRequest;
 use crate::store::call;
 use crate::store::contact::{self, ContactFilter};
 use crate::store::document::{self, Kind};
-use crate::store::PageRequest;
 
 /// What the lower layers report to a call's driver.
 #[derive(Debug)]
