@@ -243,6 +243,16 @@ fn bridge(out: &mut Effects, call: Uuid, cmd: BridgeCmd) {
     out.push_back(Effect::Bridge { call, cmd });
 }
 
+/// `leg` joins call `id`'s bridge beside the agent (a supervisor, or a consulted colleague),
+/// in `mode`, hearing `law`.
+fn join_beside(out: &mut Effects, id: Uuid, leg: LegId, mode: MonitorMode, law: Law) {
+    out.push_back(Effect::Attach {
+        leg,
+        to: Some((id, Party::Supervisor)),
+    });
+    bridge(out, id, BridgeCmd::Supervisor(Some((leg, mode, law))));
+}
+
 /// Tell the router when whether `user`'s phone can ring has changed.
 fn phone_changed(out: &mut Effects, desk: &mut Desk, user: Uuid) {
     let can_ring = desk.can_ring();
@@ -438,15 +448,7 @@ impl Board {
             && self.calls.get(&c).is_some_and(|s| s.bridged)
             && let Some(law) = laws.first()
         {
-            self.out.push_back(Effect::Attach {
-                leg,
-                to: Some((c, Party::Supervisor)),
-            });
-            bridge(
-                &mut self.out,
-                c,
-                BridgeCmd::Supervisor(Some((leg, mode, *law))),
-            );
+            join_beside(&mut self.out, c, leg, mode, *law);
         }
     }
 
@@ -814,15 +816,7 @@ impl Board {
             return Ok(());
         }
         slot.consult = Some((user, Some(MonitorMode::Consult)));
-        self.out.push_back(Effect::Attach {
-            leg,
-            to: Some((id, Party::Supervisor)),
-        });
-        bridge(
-            &mut self.out,
-            id,
-            BridgeCmd::Supervisor(Some((leg, MonitorMode::Consult, laws[0]))),
-        );
+        join_beside(&mut self.out, id, leg, MonitorMode::Consult, laws[0]);
         self.tell_parties(id, CallState::Consulting);
         Ok(())
     }
@@ -1199,15 +1193,7 @@ impl Board {
                         mode: shown(mode),
                     },
                 );
-                self.out.push_back(Effect::Attach {
-                    leg,
-                    to: Some((id, Party::Supervisor)),
-                });
-                bridge(
-                    &mut self.out,
-                    id,
-                    BridgeCmd::Supervisor(Some((leg, mode, laws[0]))),
-                );
+                join_beside(&mut self.out, id, leg, mode, laws[0]);
             }
             None => {
                 desk.monitoring = None;

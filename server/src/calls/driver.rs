@@ -27,7 +27,7 @@ use crate::media::quality::mos;
 use crate::media::rtp::{
     BridgeIo, MediaHandle, MediaOutcome, MediaWatch, RtpSockets, far_end_gone,
 };
-use crate::routing::{OfferDetails, Ring};
+use crate::routing::{OfferDetails, Reporter, Ring};
 use crate::store::TenantId;
 use crate::store::call::{self, CallEnd};
 use crate::telephony::numbers::Destination;
@@ -63,6 +63,28 @@ pub(super) struct Leg {
     pub(super) answer_headers: Vec<Header>,
     /// How we refresh the session, when a session timer runs and it is ours to refresh.
     pub(super) refresh: Option<Refresh>,
+}
+
+impl Leg {
+    /// This call, to ring on `agent`'s desk with `details`; `report` hears their answer.
+    pub(super) fn ring(
+        &self,
+        agent: Uuid,
+        details: OfferDetails,
+        report: Option<Reporter>,
+    ) -> Ring {
+        Ring {
+            call: self.id,
+            tenant: self.tenant,
+            agent,
+            from: self.from_number.clone(),
+            to: self.to_number.clone(),
+            details,
+            events: self.events.clone(),
+            report,
+            by_router: false,
+        }
+    }
 }
 
 async fn sleep_until(deadline: Option<Instant>) {
@@ -291,17 +313,7 @@ async fn offer_to_agent(edge: &Arc<Edge>, call: &mut Call, leg: &Leg, agent: Uui
         contact: matched_contact(edge, leg).await,
         ..OfferDetails::default()
     };
-    let rung = edge.agents.ring(Ring {
-        call: leg.id,
-        tenant: leg.tenant,
-        agent,
-        from: leg.from_number.clone(),
-        to: leg.to_number.clone(),
-        details,
-        events: leg.events.clone(),
-        report: None,
-        by_router: false,
-    });
+    let rung = edge.agents.ring(leg.ring(agent, details, None));
     match rung {
         Ok(()) => call::name_agent(edge.store.clone(), leg.tenant, leg.id, agent).await,
         Err(why) => {

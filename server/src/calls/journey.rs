@@ -18,7 +18,7 @@ use super::driver::Leg;
 use super::services::custom_prompt;
 use crate::domain::schedule::{Hours, Schedule};
 use crate::media::rtp::{BridgeCmd, MediaNotice};
-use crate::routing::{Arrival, OfferDetails, QueueNotice, Report, Reporter, Ring};
+use crate::routing::{Arrival, OfferDetails, QueueNotice, Report, Reporter};
 use crate::store::PageRequest;
 use crate::store::call;
 use crate::store::contact::{self, ContactFilter};
@@ -302,23 +302,15 @@ pub(super) fn ring_from_flow(
 ) {
     journey.command(BridgeCmd::Music(true));
     let offers = journey.offers_tx.clone();
-    let rung = edge.agents.ring(Ring {
-        call: leg.id,
-        tenant: leg.tenant,
-        agent,
-        from: leg.from_number.clone(),
-        to: leg.to_number.clone(),
-        details: OfferDetails {
-            ivr: Some(ivr),
-            contact,
-            ..OfferDetails::default()
-        },
-        events: leg.events.clone(),
-        report: Some(Reporter::new(move |report| {
-            let _ = offers.send(report);
-        })),
-        by_router: false,
+    let details = OfferDetails {
+        ivr: Some(ivr),
+        contact,
+        ..OfferDetails::default()
+    };
+    let report = Reporter::new(move |report| {
+        let _ = offers.send(report);
     });
+    let rung = edge.agents.ring(leg.ring(agent, details, Some(report)));
     match rung {
         Ok(()) => {
             journey.agent_ringing = Some((

@@ -2,9 +2,9 @@
 //! record. Each call runs in its own task (`driver`) on the sans-IO call machine of
 //! `switchboard-sip`, with its journey (`journey`: IVR, queue, the desk a flow rings);
 //! inbound INVITEs are admitted in `inbound`, outbound calls placed by [`outbound`]. The
-//! agents' side of calls is the sans-IO board (`board`) driven by [`Agents`]. Below it, and knowing nothing of calls: the SIP stack ([`crate::telephony`]),
-//! the media ([`crate::media`]), the desks ([`crate::desks`]) and the routers
-//! ([`crate::routing`]).
+//! agents' side of calls is the sans-IO board (`board`) driven by [`Agents`]. Below it, and
+//! knowing nothing of calls: the SIP stack ([`crate::telephony`]), the media
+//! ([`crate::media`]), the desks ([`crate::desks`]) and the routers ([`crate::routing`]).
 
 mod agents;
 mod board;

@@ -1,6 +1,6 @@
 //! The desks of signed-in users: which WebSocket is each user's page now, and which WebRTC
 //! leg is their phone, with the hub that carries every leg's audio on one UDP socket. No call
-//! state: the call controller ([`crate::calls`]) decides what rings where and tells desks
+//! state: the call controller (`calls`) decides what rings where and tells desks
 //! through here.
 //!
 //! A user has one desk. A second tab or device that connects takes over (the old one is told
@@ -115,7 +115,7 @@ impl Desks {
 
 /// The addresses to announce as ICE candidates: the configured public ones, else the listen
 /// address, with `fallback_ip` (the SIP public address) standing in for an unspecified one.
-pub fn announced(
+fn announced(
     settings: &MediaSettings,
     bound: SocketAddr,
     fallback_ip: IpAddr,

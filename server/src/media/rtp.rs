@@ -382,11 +382,6 @@ pub fn spawn(
                 .map(tokio::time::Instant::from_std);
             tokio::select! {
                 _ = &mut stop_rx => break,
-                changed = direction_changed(&mut sendrecv) => {
-                    if let (Some(on), Some(l)) = (changed, liveness.as_mut()) {
-                        l.set_judged(Instant::now(), on);
-                    }
-                }
                 cmd = bridge_command(&mut bridged) => if let Some(b) = bridged.as_mut() {
                     match cmd {
                         Some(cmd) => b.command(&mut service, cmd),
@@ -441,6 +436,13 @@ pub fn spawn(
                 } => {}
             }
             let now = Instant::now();
+            // A hold or unhold since the last wake-up (an atomic load, not a select branch on
+            // every packet); the RTCP timer wakes the loop at least every 5 s.
+            if let (Some(rx), Some(l)) = (sendrecv.as_mut(), liveness.as_mut())
+                && rx.has_changed().unwrap_or(false)
+            {
+                l.set_judged(now, *rx.borrow_and_update());
+            }
             if liveness.as_ref().is_some_and(|l| l.is_dead(now)) {
                 // Reported once; the driver hangs up and stops this task.
                 liveness = None;
@@ -496,17 +498,4 @@ pub fn spawn(
         done: Some(done_rx),
         silent: Some(silent_rx),
     }
-}
-
-/// The stream's next direction change (`true`: sendrecv); never without a watch, and never
-/// again once its sender is gone.
-async fn direction_changed(sendrecv: &mut Option<watch::Receiver<bool>>) -> Option<bool> {
-    let Some(rx) = sendrecv.as_mut() else {
-        return std::future::pending().await;
-    };
-    if rx.changed().await.is_err() {
-        *sendrecv = None;
-        return None;
-    }
-    Some(*rx.borrow_and_update())
 }

@@ -163,9 +163,12 @@ pub async fn refresh(dialog: &InviteDialog, how: &Refresh, sdp: Option<String>) 
     };
     match answer {
         Ok(Some(r)) if r.status_code.kind() == rsipstack::sip::StatusCodeKind::Successful => true,
+        // RFC 3261 14.1: 491 means the far end's own re-INVITE crossed ours; that one refreshes
+        // the session (RFC 4028 10), so the session lives on.
+        Ok(Some(r)) if r.status_code == StatusCode::RequestPending => true,
         Ok(Some(r)) => {
             tracing::info!(status = %r.status_code, "the far end refused our session refresh");
-            r.status_code == StatusCode::RequestPending
+            false
         }
         Ok(None) | Err(_) => false,
     }

@@ -658,6 +658,25 @@ async fn desk_socket(
     ws
 }
 
+/// Agent 1 of acme's desk socket, set available with no media session; and the router's
+/// answer.
+async fn available_desk_socket(
+    app: &TestApp,
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    Value,
+) {
+    let token = app.token("acme", "agent1").await;
+    let mut ws = desk_socket(app, &token).await;
+    ws.send(Message::text(
+        json!({ "type": "state", "state": "available" }).to_string(),
+    ))
+    .await
+    .expect("send");
+    let changed = next_json(&mut ws).await;
+    (ws, changed)
+}
+
 async fn next_json<S>(ws: &mut S) -> Value
 where
     S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
@@ -1047,14 +1066,7 @@ async fn an_agent_available_before_their_media_connects_is_offered_the_waiting_c
     configure_support(&app, json!({ "name": "support", "wrap_up_secs": 2 })).await;
     let agent1 = app.user_id("acme", "agent1@acme.example").await;
     // Signed in and available, but no media session yet (the browser is still connecting).
-    let token = app.token("acme", "agent1").await;
-    let mut ws = desk_socket(&app, &token).await;
-    ws.send(Message::text(
-        json!({ "type": "state", "state": "available" }).to_string(),
-    ))
-    .await
-    .expect("send");
-    let changed = next_json(&mut ws).await;
+    let (mut ws, changed) = available_desk_socket(&app).await;
     assert_eq!(changed["state"], "available", "{changed}");
     let caller = Caller::start(CALLER_TONE).await;
     let call = sipp_to(
@@ -1134,14 +1146,7 @@ async fn support_state(app: &TestApp, agent: &str) -> Value {
 async fn an_agent_whose_desk_stays_gone_past_the_grace_is_made_not_ready() {
     let app = spawn_app_with(|s| s.media.desk_grace_secs = 1).await;
     let agent = app.user_id("acme", "agent1@acme.example").await;
-    let token = app.token("acme", "agent1").await;
-    let mut ws = desk_socket(&app, &token).await;
-    ws.send(Message::text(
-        json!({ "type": "state", "state": "available" }).to_string(),
-    ))
-    .await
-    .expect("send");
-    let changed = next_json(&mut ws).await;
+    let (mut ws, changed) = available_desk_socket(&app).await;
     assert_eq!(
         (changed["type"].as_str(), changed["state"].as_str()),
         (Some("agent_state"), Some("available"))
